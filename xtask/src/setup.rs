@@ -1,0 +1,87 @@
+//! Installs what the build and the tests need and a fresh Debian machine with
+//! Rust lacks. Every step checks first, so a second run costs nothing.
+use anyhow::{Context, bail};
+
+use crate::cmd::{command, exec, have, root};
+
+pub fn run() -> anyhow::Result<()> {
+    wasm_target()?;
+    debian_packages()?;
+    wasm_pack()?;
+    wasm_bindgen_cli()?;
+    npm_packages()
+}
+
+
+fn wasm_target() -> anyhow::Result<()> {
+    let out = command("rustup", &["target", "list", "--installed"]).output()?;
+    if String::from_utf8_lossy(&out.stdout).contains("wasm32-unknown-unknown") {
+        return Ok(());
+    }
+    exec(&mut command("rustup", &["target", "add", "wasm32-unknown-unknown"]))
+}
+
+/// Chromium and its driver for the browser tests, Node.js for Playwright.
+fn debian_packages() -> anyhow::Result<()> {
+    let wanted = [
+        ("/usr/bin/chromium", "chromium"),
+        ("/usr/bin/chromedriver", "chromium-driver"),
+        ("/usr/bin/node", "nodejs"),
+        ("/usr/bin/npm", "npm"),
+    ];
+    let missing: Vec<&str> = wanted
+        .iter()
+        .filter(|(path, _)| !std::path::Path::new(path).exists())
+        .map(|(_, pkg)| *pkg)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    exec(&mut command("apt-get", &["update", "-qq"]))?;
+    let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    args.extend(&missing);
+    exec(command("apt-get", &args).env("DEBIAN_FRONTEND", "noninteractive"))
+}
+
+fn wasm_pack() -> anyhow::Result<()> {
+    if have("wasm-pack") {
+        return Ok(());
+    }
+    exec(&mut command("cargo", &["install", "wasm-pack", "--locked"]))
+}
+
+/// wasm-pack cannot download its helpers here, so the `wasm-bindgen` CLI (and
+/// its test runner) is installed at exactly the version in Cargo.lock.
+fn wasm_bindgen_cli() -> anyhow::Result<()> {
+    let version = locked_version("wasm-bindgen")?;
+    let out = command("sh", &["-c", "wasm-bindgen --version 2>/dev/null"]).output()?;
+    if String::from_utf8_lossy(&out.stdout).trim() == format!("wasm-bindgen {version}") {
+        return Ok(());
+    }
+    exec(&mut command(
+        "cargo",
+        &["install", "wasm-bindgen-cli", "--version", &version, "--locked", "--force"],
+    ))
+}
+
+/// Playwright (driving Debian's Chromium) and binaryen's `wasm-opt`, pinned by
+/// the lock file in `e2e/`.
+fn npm_packages() -> anyhow::Result<()> {
+    let dir = root().join("e2e");
+    if !dir.join("package.json").exists() || dir.join("node_modules").exists() {
+        return Ok(());
+    }
+    exec(command("npm", &["ci", "--no-audit", "--no-fund"]).current_dir(dir))
+}
+
+/// The version of `package` that Cargo.lock pins.
+pub fn locked_version(package: &str) -> anyhow::Result<String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock"))
+        .context("Cargo.lock is missing: run `cargo generate-lockfile`")?;
+    let needle = format!("name = \"{package}\"\nversion = \"");
+    let Some(start) = lock.find(&needle).map(|i| i + needle.len()) else {
+        bail!("{package} is not in Cargo.lock");
+    };
+    let end = lock[start..].find('"').context("malformed Cargo.lock")? + start;
+    Ok(lock[start..end].to_string())
+}

@@ -1,0 +1,31 @@
+//! `cargo xtask test`: every test, in the order that fails fastest.
+use crate::{
+    client_tests,
+    cmd::{command, exec},
+    page_tests, pkg,
+    server::Server,
+    setup,
+};
+
+/// Where the test server's frontend listens (the backend takes the next port).
+const TEST_ADDR: &str = "127.0.0.1:47080";
+
+pub fn run() -> anyhow::Result<()> {
+    setup::run()?;
+    exec(&mut command("cargo", &["fmt", "--all", "--check"]))?;
+    exec(&mut command("cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    exec(&mut command(
+        "cargo",
+        &["clippy", "--target", "wasm32-unknown-unknown", "--all-targets", "--", "-D", "warnings"],
+    ))?;
+    // Native tests: the server's (against live in-process servers) and the
+    // client core's pure logic.
+    exec(&mut command("cargo", &["test", "--workspace"]))?;
+    pkg::build()?;
+    let server = Server::start(TEST_ADDR)?;
+    client_tests::run(&server.url)?;
+    page_tests::run(&server.url)?;
+    eprintln!("xtask: every test passed");
+    Ok(())
+}
+
