@@ -50,8 +50,13 @@ impl AllowedOrigins {
 
 /// `http(s)://localhost`, `127.0.0.1` or `[::1]`, any port.
 pub fn is_loopback_origin(origin: &HeaderValue) -> bool {
-    let Ok(origin) = origin.to_str() else { return false };
-    let Some(rest) = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) else {
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    let Some(rest) = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+    else {
         return false;
     };
     let host = match rest.strip_prefix("[::1]") {
@@ -85,7 +90,10 @@ pub fn service(
         "/metrics",
         get(move || async move {
             (
-                [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+                [(
+                    header::CONTENT_TYPE,
+                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                )],
                 metrics.encode(),
             )
         }),
@@ -97,7 +105,10 @@ pub fn service(
     }
 
     let steer = Steer::new(
-        [BoxCloneSyncService::new(grpc), BoxCloneSyncService::new(web)],
+        [
+            BoxCloneSyncService::new(grpc),
+            BoxCloneSyncService::new(web),
+        ],
         |req: &Request<Body>, _: &[_]| if is_grpc(req) { 0 } else { 1 },
     );
     BoxCloneService::new(ServiceBuilder::new().layer(origins.layer()).service(steer))
@@ -109,10 +120,21 @@ mod tests {
 
     #[test]
     fn loopback_origins_only() {
-        for ok in ["http://localhost:3000", "http://127.0.0.1", "https://[::1]:8443", "http://localhost"] {
+        for ok in [
+            "http://localhost:3000",
+            "http://127.0.0.1",
+            "https://[::1]:8443",
+            "http://localhost",
+        ] {
             assert!(is_loopback_origin(&HeaderValue::from_static(ok)), "{ok}");
         }
-        for bad in ["http://example.com", "http://127.0.0.1.evil.com", "http://localhost.evil", "null", "http://[::1]x"] {
+        for bad in [
+            "http://example.com",
+            "http://127.0.0.1.evil.com",
+            "http://localhost.evil",
+            "null",
+            "http://[::1]x",
+        ] {
             assert!(!is_loopback_origin(&HeaderValue::from_static(bad)), "{bad}");
         }
     }

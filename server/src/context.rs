@@ -106,10 +106,18 @@ impl CallContext {
     }
 
     /// Cancels the call's work for `reason`; the first reason sticks.
+    ///
+    /// A disconnect once the deadline has passed counts as the deadline: a
+    /// caller whose own timer fired first (a browser's, or the tier above,
+    /// whose deadline this one's precedes) gave up because of it.
     pub(crate) fn cancel(&self, reason: CancelReason) {
         if self.state.token.is_cancelled() && self.cancel_reason().is_none() {
             return; // ended on its own already: nothing to cancel
         }
+        let reason = match (reason, self.state.deadline) {
+            (CancelReason::Disconnect, Some(d)) if Instant::now() >= d => CancelReason::Deadline,
+            _ => reason,
+        };
         let _ = self.state.cancelled.set((Instant::now(), reason));
         self.set_outcome(reason.status().code());
         self.state.token.cancel();

@@ -27,5 +27,6 @@ pub mod proto {
     tonic::include_proto!("demo.v1");
 
     /// The encoded `FileDescriptorSet` of `demo.proto`.
-    pub const DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/demo_descriptor.bin"));
+    pub const DESCRIPTOR_SET: &[u8] =
+        include_bytes!(concat!(env!("OUT_DIR"), "/demo_descriptor.bin"));
 }

@@ -98,7 +98,10 @@ mod tests {
         assert_eq!(watch.service, "demo.v1.Updates");
         assert_eq!(watch.method, "Watch");
         assert_eq!(watch.kind, MethodKind::ServerStream);
-        assert_eq!(methods.lookup("/demo.v1.Greeter/SayHello").kind, MethodKind::Unary);
+        assert_eq!(
+            methods.lookup("/demo.v1.Greeter/SayHello").kind,
+            MethodKind::Unary
+        );
         assert!(methods.lookup("/demo.v1.Stats/Watch").is_stats());
     }
 }

@@ -73,8 +73,9 @@ impl Default for Metrics {
         let started = Family::<CallLabels, Counter>::default();
         let handled = Family::<HandledLabels, Counter>::default();
         let in_flight = Family::<CallLabels, Gauge>::default();
-        let cancel_to_stop =
-            Family::<CallLabels, Histogram>::new_with_constructor(cancel_to_stop_histogram as fn() -> Histogram);
+        let cancel_to_stop = Family::<CallLabels, Histogram>::new_with_constructor(
+            cancel_to_stop_histogram as fn() -> Histogram,
+        );
         registry.register(
             "grpc_server_started",
             "RPCs started on the server",
@@ -179,7 +180,8 @@ impl CallMetrics {
             }
             if let Some(d) = cancel_to_stop {
                 let ms = d.as_secs_f64() * 1000.0;
-                s.last_cancel_to_stop_ms.store(ms.to_bits(), Ordering::Relaxed);
+                s.last_cancel_to_stop_ms
+                    .store(ms.to_bits(), Ordering::Relaxed);
             }
             s.in_flight.fetch_sub(1, Ordering::Relaxed);
         }

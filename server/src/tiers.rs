@@ -50,7 +50,8 @@ impl Running {
     /// Runs until a tier fails or [`Running::shutdown`] is called elsewhere.
     pub async fn wait(mut self) -> anyhow::Result<()> {
         while let Some(done) = self.tasks.join_next().await {
-            done.context("a tier panicked")?.context("a tier stopped serving")?;
+            done.context("a tier panicked")?
+                .context("a tier stopped serving")?;
         }
         Ok(())
     }
@@ -95,19 +96,35 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         let origin = upstream_url
             .parse()
             .with_context(|| format!("--upstream {upstream_url:?} is not a URL"))?;
-        let upstream = Http2Client::propagating(origin).map_err(|e| anyhow::anyhow!(e))?;
+        let client = Http2Client::new(origin).map_err(|e| anyhow::anyhow!(e))?;
+        if let Err(e) = client.connect().await {
+            // It may come up later: calls will connect then.
+            tracing::warn!(upstream = %upstream_url, error = %e, "the backend does not answer yet");
+        }
+        let upstream = client.propagating();
         let routes = Routes::new(greeter::frontend(upstream.clone()))
             .add_service(updates::frontend(upstream.clone()))
             .add_service(work::frontend(upstream.clone()))
             .add_service(stats::service("frontend", metrics.clone(), Some(upstream)));
-        let service = app::service("frontend", routes, metrics.clone(), &config.origins, config.static_dirs.as_ref());
+        let service = app::service(
+            "frontend",
+            routes,
+            metrics.clone(),
+            &config.origins,
+            config.static_dirs.as_ref(),
+        );
         running.frontend = Some(serve(&mut running, "frontend", config.addr, service).await?);
         info!(upstream = %upstream_url, "frontend calls its backend");
     }
     Ok(running)
 }
 
-async fn serve(running: &mut Running, tier: &str, addr: SocketAddr, service: app::HttpService) -> anyhow::Result<SocketAddr> {
+async fn serve(
+    running: &mut Running,
+    tier: &str,
+    addr: SocketAddr,
+    service: app::HttpService,
+) -> anyhow::Result<SocketAddr> {
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("{tier}: cannot listen on {addr}"))?;
@@ -115,6 +132,10 @@ async fn serve(running: &mut Running, tier: &str, addr: SocketAddr, service: app
     info!(%tier, addr = %local, "listening (gRPC, gRPC-Web, HTTP/1.1 and HTTP/2)");
     let stop = running.stop.clone();
     running.tasks.spawn(async move {
+        // Small gRPC frames must not wait on Nagle's algorithm.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         axum::serve(listener, axum::ServiceExt::into_make_service(service))
             .with_graceful_shutdown(stop.cancelled_owned())
             .await

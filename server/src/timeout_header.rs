@@ -78,7 +78,17 @@ mod tests {
 
     #[test]
     fn refuses_malformed_values() {
-        for bad in [&b""[..], b"abc", b"12x4", b"123456789m", b"m", b"10", b"-1m", b"1.5S", b" 1m"] {
+        for bad in [
+            &b""[..],
+            b"abc",
+            b"12x4",
+            b"123456789m",
+            b"m",
+            b"10",
+            b"-1m",
+            b"1.5S",
+            b" 1m",
+        ] {
             let err = parse(bad).unwrap_err();
             assert!(err.to_string().contains("grpc-timeout"), "{err}");
         }
@@ -91,7 +101,10 @@ mod tests {
         assert_eq!(encode(Duration::from_micros(123_456_789)), "123456m");
         assert_eq!(encode(Duration::from_secs(200_000_000)), "3333333M");
         assert_eq!(encode(Duration::MAX), "99999999H");
-        for d in [Duration::from_nanos(123_456_789_012), Duration::from_secs(86_400 * 400)] {
+        for d in [
+            Duration::from_nanos(123_456_789_012),
+            Duration::from_secs(86_400 * 400),
+        ] {
             assert!(parse(encode(d).as_bytes()).unwrap() <= d);
         }
     }

@@ -36,13 +36,27 @@ impl Http2Client {
         if origin.scheme_str() != Some("http") || origin.authority().is_none() {
             return Err(format!("upstream {origin} must be an http:// origin (h2c)").into());
         }
-        let client = Client::builder(TokioExecutor::new()).http2_only(true).build_http();
+        let mut connector = HttpConnector::new();
+        // gRPC writes headers and data apart: without this, Nagle's algorithm
+        // and delayed ACKs hold a request back for 40 ms, deadline and all.
+        connector.set_nodelay(true);
+        let client = Client::builder(TokioExecutor::new())
+            .http2_only(true)
+            .build(connector);
         Ok(Http2Client { client, origin })
     }
 
+    /// Opens the connection now rather than on the first call, whose deadline
+    /// would otherwise pay for the TCP and HTTP/2 handshakes on the way up.
+    pub async fn connect(&self) -> Result<(), BoxError> {
+        let req = Request::get(self.origin.clone()).body(Body::empty())?;
+        self.client.request(req).await?; // any HTTP answer will do
+        Ok(())
+    }
+
     /// The same, wrapped so that calls inherit deadline and cancellation.
-    pub fn propagating(origin: Uri) -> Result<Upstream, BoxError> {
-        Ok(Propagate::new(Self::new(origin)?))
+    pub fn propagating(self) -> Upstream {
+        Propagate::new(self)
     }
 }
 
@@ -56,7 +70,11 @@ impl Service<Request<Body>> for Http2Client {
     }
 
     fn call(&mut self, mut req: Request<Body>) -> Self::Future {
-        let path = req.uri().path_and_query().cloned().unwrap_or(PathAndQuery::from_static("/"));
+        let path = req
+            .uri()
+            .path_and_query()
+            .cloned()
+            .unwrap_or(PathAndQuery::from_static("/"));
         let mut parts = self.origin.clone().into_parts();
         parts.path_and_query = Some(path);
         let client = self.client.clone();

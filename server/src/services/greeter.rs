@@ -14,7 +14,10 @@ pub struct GreeterBackend;
 
 #[tonic::async_trait]
 impl Greeter for GreeterBackend {
-    async fn say_hello(&self, request: Request<HelloRequest>) -> Result<Response<HelloReply>, Status> {
+    async fn say_hello(
+        &self,
+        request: Request<HelloRequest>,
+    ) -> Result<Response<HelloReply>, Status> {
         let HelloRequest { name, delay_ms } = request.into_inner();
         // Async work stops here at once when the call is cancelled: the
         // deadline layer drops this future.
@@ -32,7 +35,10 @@ pub struct GreeterFrontend {
 
 #[tonic::async_trait]
 impl Greeter for GreeterFrontend {
-    async fn say_hello(&self, request: Request<HelloRequest>) -> Result<Response<HelloReply>, Status> {
+    async fn say_hello(
+        &self,
+        request: Request<HelloRequest>,
+    ) -> Result<Response<HelloReply>, Status> {
         self.upstream.clone().say_hello(request.into_inner()).await
     }
 }

@@ -8,8 +8,8 @@ pub mod work;
 
 use std::{pin::Pin, time::Duration};
 
-use futures_util::Stream;
 pub use crate::upstream::Upstream;
+use futures_util::Stream;
 
 /// A server-streaming response.
 pub type ResponseStream<T> = Pin<Box<dyn Stream<Item = Result<T, tonic::Status>> + Send>>;

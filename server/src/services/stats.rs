@@ -37,7 +37,9 @@ impl StatsService {
             ok: s.ok.load(Ordering::Relaxed),
             cancelled: s.cancelled.load(Ordering::Relaxed),
             deadline_exceeded: s.deadline_exceeded.load(Ordering::Relaxed),
-            last_cancel_to_stop_ms: f64::from_bits(s.last_cancel_to_stop_ms.load(Ordering::Relaxed)),
+            last_cancel_to_stop_ms: f64::from_bits(
+                s.last_cancel_to_stop_ms.load(Ordering::Relaxed),
+            ),
         }
     }
 }
@@ -46,12 +48,19 @@ impl StatsService {
 impl Stats for Arc<StatsService> {
     type WatchStream = ResponseStream<StatsSnapshot>;
 
-    async fn watch(&self, request: Request<StatsRequest>) -> Result<Response<Self::WatchStream>, Status> {
+    async fn watch(
+        &self,
+        request: Request<StatsRequest>,
+    ) -> Result<Response<Self::WatchStream>, Status> {
         let this = self.clone();
         let stream: Self::WatchStream = match &self.upstream {
             // Each upstream snapshot is sent on with this tier's in front.
             Some(upstream) => {
-                let upstream = upstream.clone().watch(request.into_inner()).await?.into_inner();
+                let upstream = upstream
+                    .clone()
+                    .watch(request.into_inner())
+                    .await?
+                    .into_inner();
                 Box::pin(upstream.map(move |snapshot| {
                     let mut tiers = vec![this.own()];
                     tiers.extend(snapshot?.tiers);
@@ -61,14 +70,22 @@ impl Stats for Arc<StatsService> {
             None => {
                 let period = interval(request.into_inner().interval_ms, DEFAULT_INTERVAL_MS);
                 let ticks = IntervalStream::new(tokio::time::interval(period));
-                Box::pin(ticks.map(move |_| Ok(StatsSnapshot { tiers: vec![this.own()] })))
+                Box::pin(ticks.map(move |_| {
+                    Ok(StatsSnapshot {
+                        tiers: vec![this.own()],
+                    })
+                }))
             }
         };
         Ok(Response::new(stream))
     }
 }
 
-pub fn service(tier: &str, metrics: Arc<Metrics>, upstream: Option<Upstream>) -> StatsServer<Arc<StatsService>> {
+pub fn service(
+    tier: &str,
+    metrics: Arc<Metrics>,
+    upstream: Option<Upstream>,
+) -> StatsServer<Arc<StatsService>> {
     StatsServer::new(Arc::new(StatsService {
         tier: tier.to_string(),
         metrics,

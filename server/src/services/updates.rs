@@ -15,7 +15,9 @@ use crate::proto::{
 const DEFAULT_INTERVAL_MS: u64 = 1000;
 
 fn now_ms() -> i64 {
-    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
 }
 
@@ -25,18 +27,34 @@ pub struct UpdatesBackend;
 impl Updates for UpdatesBackend {
     type WatchStream = ResponseStream<Update>;
 
-    async fn watch(&self, request: Request<WatchRequest>) -> Result<Response<Self::WatchStream>, Status> {
-        let WatchRequest { topic, interval_ms, limit } = request.into_inner();
-        let topic = if topic.is_empty() { "news".to_string() } else { topic };
-        let ticks = IntervalStream::new(tokio::time::interval(interval(interval_ms, DEFAULT_INTERVAL_MS)));
-        let updates = ticks.zip(futures_util::stream::iter(1u64..)).map(move |(_, seq)| {
-            Ok(Update {
-                topic: topic.clone(),
-                seq,
-                text: format!("{topic} update #{seq}"),
-                sent_at_ms: now_ms(),
-            })
-        });
+    async fn watch(
+        &self,
+        request: Request<WatchRequest>,
+    ) -> Result<Response<Self::WatchStream>, Status> {
+        let WatchRequest {
+            topic,
+            interval_ms,
+            limit,
+        } = request.into_inner();
+        let topic = if topic.is_empty() {
+            "news".to_string()
+        } else {
+            topic
+        };
+        let ticks = IntervalStream::new(tokio::time::interval(interval(
+            interval_ms,
+            DEFAULT_INTERVAL_MS,
+        )));
+        let updates = ticks
+            .zip(futures_util::stream::iter(1u64..))
+            .map(move |(_, seq)| {
+                Ok(Update {
+                    topic: topic.clone(),
+                    seq,
+                    text: format!("{topic} update #{seq}"),
+                    sent_at_ms: now_ms(),
+                })
+            });
         let stream: Self::WatchStream = match limit {
             0 => Box::pin(updates),
             n => Box::pin(updates.take(n as usize)),
@@ -53,7 +71,10 @@ pub struct UpdatesFrontend {
 impl Updates for UpdatesFrontend {
     type WatchStream = ResponseStream<Update>;
 
-    async fn watch(&self, request: Request<WatchRequest>) -> Result<Response<Self::WatchStream>, Status> {
+    async fn watch(
+        &self,
+        request: Request<WatchRequest>,
+    ) -> Result<Response<Self::WatchStream>, Status> {
         let upstream = self.upstream.clone().watch(request.into_inner()).await?;
         Ok(Response::new(Box::pin(upstream.into_inner())))
     }

@@ -55,11 +55,17 @@ pub struct WorkBackend;
 
 #[tonic::async_trait]
 impl Work for WorkBackend {
-    async fn compute(&self, request: Request<ComputeRequest>) -> Result<Response<ComputeReply>, Status> {
-        let ctx = CallContext::of(&request).ok_or_else(|| Status::internal("no call context: is the DeadlineLayer installed?"))?;
+    async fn compute(
+        &self,
+        request: Request<ComputeRequest>,
+    ) -> Result<Response<ComputeReply>, Status> {
+        let ctx = CallContext::of(&request)
+            .ok_or_else(|| Status::internal("no call context: is the DeadlineLayer installed?"))?;
         let n = request.into_inner().n;
         if n > MAX_N {
-            return Err(Status::invalid_argument(format!("n must be at most {MAX_N}, got {n}")));
+            return Err(Status::invalid_argument(format!(
+                "n must be at most {MAX_N}, got {n}"
+            )));
         }
         let token = ctx.token().clone();
         // The thread holds the context, so the call counts as in flight until
@@ -84,7 +90,10 @@ pub struct WorkFrontend {
 
 #[tonic::async_trait]
 impl Work for WorkFrontend {
-    async fn compute(&self, request: Request<ComputeRequest>) -> Result<Response<ComputeReply>, Status> {
+    async fn compute(
+        &self,
+        request: Request<ComputeRequest>,
+    ) -> Result<Response<ComputeReply>, Status> {
         self.upstream.clone().compute(request.into_inner()).await
     }
 }

@@ -1,0 +1,207 @@
+//! `grpc-timeout`: enforced at both tiers with DEADLINE_EXCEEDED, refused
+//! when malformed, and passed upstream no later than the caller's.
+mod support;
+
+use std::time::{Duration, Instant};
+
+use demo_server::proto::{ComputeRequest, HelloRequest, WatchRequest};
+use support::{
+    check, cpu_bound_test, eventually,
+    metrics::{Counts, Scrape},
+    raw_call::{RawCall, Transport},
+    two_tiers,
+};
+use tonic::Code;
+
+const SAY_HELLO: &str = "/demo.v1.Greeter/SayHello";
+
+async fn deadline_ends_a_slow_call_at_both_tiers(transport: Transport) {
+    let server = two_tiers().await;
+    let addr = server.frontend.unwrap();
+    let slow = HelloRequest {
+        name: "slow".into(),
+        delay_ms: 3000,
+    };
+    let start = Instant::now();
+    let outcome = RawCall::start(
+        transport,
+        addr,
+        SAY_HELLO,
+        &slow,
+        &[("grpc-timeout", "200m")],
+    )
+    .await
+    .finish()
+    .await;
+    let took = start.elapsed();
+    assert_eq!(outcome.code, Code::DeadlineExceeded, "{outcome:?}");
+    // The backend's deadline falls a transit allowance (5 ms) before the
+    // frontend's, so its answer may arrive a little before 200 ms.
+    assert!(
+        took >= Duration::from_millis(190),
+        "ended after {took:?}, before the deadline"
+    );
+    assert!(
+        took <= Duration::from_millis(250),
+        "ended after {took:?}, over 50 ms past the deadline"
+    );
+    eventually(
+        Duration::from_millis(100),
+        "both tiers count DeadlineExceeded and stop",
+        || async {
+            let s = Scrape::of(addr).await;
+            let counts = ["frontend", "backend"].map(|tier| Counts::of(&s, tier, "SayHello"));
+            check(
+                counts.iter().all(|c| {
+                    c.started == 1.0
+                        && c.deadline_exceeded == 1.0
+                        && c.in_flight == 0.0
+                        && c.canceled == 0.0
+                }),
+                counts,
+            )
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn deadline_ends_a_slow_call_at_both_tiers_native() {
+    deadline_ends_a_slow_call_at_both_tiers(Transport::Native).await;
+}
+
+#[tokio::test]
+async fn deadline_ends_a_slow_call_at_both_tiers_grpc_web() {
+    deadline_ends_a_slow_call_at_both_tiers(Transport::Web).await;
+}
+
+async fn deadline_stops_blocking_work_and_streams(transport: Transport) {
+    let _cpu = cpu_bound_test().await;
+    let server = two_tiers().await;
+    let addr = server.frontend.unwrap();
+    let compute = ComputeRequest {
+        n: 1_000_000_000_000,
+    };
+    let outcome = RawCall::start(
+        transport,
+        addr,
+        "/demo.v1.Work/Compute",
+        &compute,
+        &[("grpc-timeout", "200m")],
+    )
+    .await
+    .finish()
+    .await;
+    assert_eq!(outcome.code, Code::DeadlineExceeded, "{outcome:?}");
+
+    // The deadline covers the whole stream: some updates, then the end.
+    let watch = WatchRequest {
+        topic: "t".into(),
+        interval_ms: 20,
+        limit: 0,
+    };
+    let outcome = RawCall::start(
+        transport,
+        addr,
+        "/demo.v1.Updates/Watch",
+        &watch,
+        &[("grpc-timeout", "200m")],
+    )
+    .await
+    .finish()
+    .await;
+    assert_eq!(outcome.code, Code::DeadlineExceeded, "{outcome:?}");
+    assert!(
+        outcome.messages.len() >= 3,
+        "only {} updates before the deadline",
+        outcome.messages.len()
+    );
+
+    eventually(
+        Duration::from_millis(100),
+        "both tiers count DeadlineExceeded and stop",
+        || async {
+            let s = Scrape::of(addr).await;
+            let counts = ["frontend", "backend"]
+                .map(|tier| ["Compute", "Watch"].map(|m| (tier, m, Counts::of(&s, tier, m))));
+            check(
+                counts
+                    .iter()
+                    .flatten()
+                    .all(|(_, _, c)| c.deadline_exceeded == 1.0 && c.in_flight == 0.0),
+                counts,
+            )
+        },
+    )
+    .await;
+    // The backend cancelled its own work at its deadline, and the blocking
+    // computation noticed within 10 ms.
+    let s = Scrape::of(addr).await;
+    let labels = [("tier", "backend"), ("grpc_method", "Compute")];
+    assert_eq!(
+        s.sum("grpc_server_cancel_to_stop_seconds_count", &labels),
+        1.0
+    );
+    let stop = s.sum("grpc_server_cancel_to_stop_seconds_sum", &labels);
+    assert!(stop < 0.010, "the computation took {stop} s to stop");
+}
+
+#[tokio::test]
+async fn deadline_stops_blocking_work_and_streams_native() {
+    deadline_stops_blocking_work_and_streams(Transport::Native).await;
+}
+
+#[tokio::test]
+async fn deadline_stops_blocking_work_and_streams_grpc_web() {
+    deadline_stops_blocking_work_and_streams(Transport::Web).await;
+}
+
+async fn malformed_timeouts_are_refused_before_the_handler(transport: Transport) {
+    let server = two_tiers().await;
+    let addr = server.frontend.unwrap();
+    let hello = HelloRequest {
+        name: "x".into(),
+        delay_ms: 0,
+    };
+    for bad in ["abc", "12x4", "123456789m", ""] {
+        let outcome = RawCall::start(transport, addr, SAY_HELLO, &hello, &[("grpc-timeout", bad)])
+            .await
+            .finish()
+            .await;
+        assert_eq!(outcome.code, Code::InvalidArgument, "{bad:?}: {outcome:?}");
+        assert!(
+            outcome.message.contains("grpc-timeout"),
+            "{bad:?}: message {:?} names no header",
+            outcome.message
+        );
+        assert!(
+            outcome.message.contains(&format!("{bad:?}")),
+            "{bad:?}: message {:?} names no value",
+            outcome.message
+        );
+    }
+    let s = Scrape::of(addr).await;
+    assert_eq!(s.sum("grpc_server_started_total", &[]), 0.0, "{}", s.text());
+    // A well-formed one still works on the same server.
+    let outcome = RawCall::start(
+        transport,
+        addr,
+        SAY_HELLO,
+        &hello,
+        &[("grpc-timeout", "5S")],
+    )
+    .await
+    .finish()
+    .await;
+    assert_eq!(outcome.code, Code::Ok, "{outcome:?}");
+}
+
+#[tokio::test]
+async fn malformed_timeouts_are_refused_before_the_handler_native() {
+    malformed_timeouts_are_refused_before_the_handler(Transport::Native).await;
+}
+
+#[tokio::test]
+async fn malformed_timeouts_are_refused_before_the_handler_grpc_web() {
+    malformed_timeouts_are_refused_before_the_handler(Transport::Web).await;
+}

@@ -1,0 +1,124 @@
+//! Upstream calls inherit the caller's deadline: the backend is given what
+//! the frontend had left, never more. (That a caller's disconnect and
+//! deadline reach the backend is in `cancellation.rs` and `deadlines.rs`.)
+mod support;
+
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use demo_server::{
+    propagate::TRANSIT_ALLOWANCE,
+    proto::{
+        HelloReply, HelloRequest,
+        greeter_server::{Greeter, GreeterServer},
+    },
+    timeout_header,
+};
+use support::{
+    frontend_of,
+    raw_call::{RawCall, Transport},
+};
+use tonic::{Code, Request, Response, Status};
+
+/// A backend that writes down the `grpc-timeout` each call carried.
+#[derive(Clone, Default)]
+struct RecordingBackend {
+    timeouts: Arc<Mutex<Vec<Option<Duration>>>>,
+}
+
+#[tonic::async_trait]
+impl Greeter for RecordingBackend {
+    async fn say_hello(
+        &self,
+        request: Request<HelloRequest>,
+    ) -> Result<Response<HelloReply>, Status> {
+        let timeout = request
+            .metadata()
+            .get("grpc-timeout")
+            .map(|v| timeout_header::parse(v.as_bytes()).expect("a well-formed grpc-timeout"));
+        self.timeouts.lock().unwrap().push(timeout);
+        Ok(Response::new(HelloReply {
+            message: "recorded".into(),
+        }))
+    }
+}
+
+async fn recording_backend() -> (std::net::SocketAddr, RecordingBackend) {
+    let backend = RecordingBackend::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let incoming = tonic::transport::server::TcpIncoming::from(listener);
+    let service = GreeterServer::new(backend.clone());
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(service)
+            .serve_with_incoming(incoming),
+    );
+    (addr, backend)
+}
+
+async fn backend_deadline_is_no_later_than_the_frontends(transport: Transport) {
+    let (backend_addr, backend) = recording_backend().await;
+    let frontend = frontend_of(backend_addr).await;
+    let addr = frontend.frontend.unwrap();
+    let hello = HelloRequest {
+        name: "x".into(),
+        delay_ms: 0,
+    };
+
+    for timeout in [
+        Duration::from_millis(300),
+        Duration::from_secs(2),
+        Duration::from_secs(30),
+    ] {
+        let header = timeout_header::encode(timeout);
+        let call = RawCall::start(
+            transport,
+            addr,
+            "/demo.v1.Greeter/SayHello",
+            &hello,
+            &[("grpc-timeout", &header)],
+        )
+        .await;
+        let outcome = call.finish().await;
+        assert_eq!(outcome.code, Code::Ok, "{outcome:?}");
+        let received = backend
+            .timeouts
+            .lock()
+            .unwrap()
+            .pop()
+            .expect("the backend was called");
+        let received = received.expect("the backend received a grpc-timeout");
+        // What the frontend had left when it called, less the transit
+        // allowance: so the backend's deadline falls before the frontend's
+        // whenever the request takes less than the allowance to get there.
+        assert!(
+            received <= timeout - TRANSIT_ALLOWANCE,
+            "{timeout:?}: the backend was given {received:?}, more than the frontend had left"
+        );
+        assert!(
+            timeout - received < Duration::from_millis(100),
+            "{timeout:?}: the backend was given only {received:?}"
+        );
+    }
+
+    // Without a deadline, none is invented.
+    let outcome = RawCall::start(transport, addr, "/demo.v1.Greeter/SayHello", &hello, &[])
+        .await
+        .finish()
+        .await;
+    assert_eq!(outcome.code, Code::Ok, "{outcome:?}");
+    assert_eq!(backend.timeouts.lock().unwrap().pop(), Some(None));
+}
+
+#[tokio::test]
+async fn backend_deadline_is_no_later_than_the_frontends_native() {
+    backend_deadline_is_no_later_than_the_frontends(Transport::Native).await;
+}
+
+#[tokio::test]
+async fn backend_deadline_is_no_later_than_the_frontends_grpc_web() {
+    backend_deadline_is_no_later_than_the_frontends(Transport::Web).await;
+}

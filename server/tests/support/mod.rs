@@ -1,0 +1,94 @@
+//! What the server tests share: a live two-tier server, its `/metrics`, and
+//! clients that are not tonic's `Channel` (which would give up by itself at
+//! the deadline): raw gRPC-Web over HTTP/1.1, and native gRPC over h2c.
+#![allow(dead_code)] // each test file uses its own part
+
+pub mod metrics;
+pub mod raw_call;
+
+use std::{
+    future::Future,
+    net::SocketAddr,
+    time::{Duration, Instant},
+};
+
+use demo_server::{
+    app::AllowedOrigins,
+    tiers::{self, Config, Role, Running},
+    upstream::Http2Client,
+};
+
+/// Both tiers in this process, on ports of their own.
+pub async fn two_tiers() -> Running {
+    start(Role::Both, None).await
+}
+
+/// A lone frontend whose backend is at `upstream`.
+pub async fn frontend_of(upstream: SocketAddr) -> Running {
+    start(Role::Frontend, Some(format!("http://{upstream}"))).await
+}
+
+async fn start(role: Role, upstream: Option<String>) -> Running {
+    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    tiers::start(Config {
+        role,
+        addr: any,
+        backend_addr: any,
+        upstream,
+        origins: AllowedOrigins::default(),
+        static_dirs: None,
+    })
+    .await
+    .expect("the tiers start")
+}
+
+/// A native gRPC connection to `addr` (h2c) that enforces no deadline itself.
+pub fn native(addr: SocketAddr) -> Http2Client {
+    Http2Client::new(format!("http://{addr}").parse().unwrap()).unwrap()
+}
+
+/// Held by tests whose server burns a core on `Work.Compute`, so that two of
+/// them on a two-core machine do not starve each other's timers and make the
+/// 10 ms stop bound measure the test harness instead of the server.
+pub async fn cpu_bound_test() -> tokio::sync::MutexGuard<'static, ()> {
+    static CPU: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    CPU.lock().await
+}
+
+/// Polls `check` until it holds or `within` has passed; returns how long it
+/// took. `check` describes what it saw, for the failure message.
+pub async fn eventually<F, Fut>(within: Duration, what: &str, mut check: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<(), String>>,
+{
+    let start = Instant::now();
+    loop {
+        let seen = match check().await {
+            Ok(()) => return start.elapsed(),
+            Err(seen) => seen,
+        };
+        assert!(
+            start.elapsed() < within,
+            "{what}: not within {within:?}; last saw {seen}"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+/// `Ok` when `cond`, else what was seen.
+pub fn check(cond: bool, seen: impl std::fmt::Debug) -> Result<(), String> {
+    if cond {
+        Ok(())
+    } else {
+        Err(format!("{seen:#?}"))
+    }
+}
+
+/// A `HelloRequest` with a `grpc-timeout` header, for tonic clients.
+pub fn with_timeout<T>(message: T, timeout: &str) -> tonic::Request<T> {
+    let mut req = tonic::Request::new(message);
+    req.metadata_mut()
+        .insert("grpc-timeout", timeout.parse().unwrap());
+    req
+}
