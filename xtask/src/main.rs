@@ -4,6 +4,7 @@
 mod cmd;
 mod demo;
 mod page_tests;
+mod peers;
 mod pkg;
 mod client_tests;
 mod server;

@@ -9,7 +9,8 @@ pub fn run() -> anyhow::Result<()> {
     debian_packages()?;
     wasm_pack()?;
     wasm_bindgen_cli()?;
-    npm_packages()
+    npm_packages()?;
+    crate::peers::setup()
 }
 
 
@@ -21,19 +22,26 @@ fn wasm_target() -> anyhow::Result<()> {
     exec(&mut command("rustup", &["target", "add", "wasm32-unknown-unknown"]))
 }
 
-/// Chromium and its driver for the browser tests, Node.js for Playwright.
+/// Chromium and its driver for the browser tests, Node.js for Playwright,
+/// Python for the peer check.
 fn debian_packages() -> anyhow::Result<()> {
     let wanted = [
         ("/usr/bin/chromium", "chromium"),
         ("/usr/bin/chromedriver", "chromium-driver"),
         ("/usr/bin/node", "nodejs"),
         ("/usr/bin/npm", "npm"),
+        ("/usr/bin/python3", "python3"),
     ];
-    let missing: Vec<&str> = wanted
+    let mut missing: Vec<&str> = wanted
         .iter()
         .filter(|(path, _)| !std::path::Path::new(path).exists())
         .map(|(_, pkg)| *pkg)
         .collect();
+    // Debian's python3 makes virtualenvs only with python3-venv.
+    let venv = command("python3", &["-c", "import ensurepip, venv"]).output();
+    if !venv.is_ok_and(|o| o.status.success()) {
+        missing.push("python3-venv");
+    }
     if missing.is_empty() {
         return Ok(());
     }

@@ -2,7 +2,7 @@
 use crate::{
     client_tests,
     cmd::{command, exec},
-    page_tests, pkg,
+    page_tests, peers, pkg,
     server::Server,
     setup,
 };
@@ -23,6 +23,7 @@ pub fn run() -> anyhow::Result<()> {
     exec(&mut command("cargo", &["test", "--workspace"]))?;
     pkg::build()?;
     let server = Server::start(TEST_ADDR)?;
+    peers::run(&server.url)?;
     client_tests::run(&server.url)?;
     page_tests::run(&server.url)?;
     eprintln!("xtask: every test passed");
