@@ -118,6 +118,7 @@ impl CallContext {
             (CancelReason::Disconnect, Some(d)) if Instant::now() >= d => CancelReason::Deadline,
             _ => reason,
         };
+        tracing::debug!(?reason, "call cancelled");
         let _ = self.state.cancelled.set((Instant::now(), reason));
         self.set_outcome(reason.status().code());
         self.state.token.cancel();
@@ -147,6 +148,7 @@ impl Drop for CallState {
             // Nobody answered and nobody cancelled: the call was dropped.
             .unwrap_or(Code::Cancelled);
         let cancel_to_stop = self.cancelled.get().map(|(at, _)| at.elapsed());
+        tracing::debug!(?outcome, ?cancel_to_stop, "call stopped");
         self.metrics.stopped(outcome, cancel_to_stop);
     }
 }
