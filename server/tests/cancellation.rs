@@ -86,6 +86,11 @@ async fn cancelled_unary_call_grpc_web_socket_closed() {
     cancelled_unary_call(Transport::Web).await;
 }
 
+#[tokio::test]
+async fn cancelled_unary_call_grpc_web_h2_stream_reset() {
+    cancelled_unary_call(Transport::WebH2).await;
+}
+
 async fn cancelled_stream_after_three_updates(transport: Transport) {
     let server = two_tiers().await;
     let addr = server.frontend.unwrap();
@@ -112,6 +117,11 @@ async fn cancelled_stream_after_three_updates_native() {
 #[tokio::test]
 async fn cancelled_stream_after_three_updates_grpc_web_socket_closed() {
     cancelled_stream_after_three_updates(Transport::Web).await;
+}
+
+#[tokio::test]
+async fn cancelled_stream_after_three_updates_grpc_web_h2_stream_reset() {
+    cancelled_stream_after_three_updates(Transport::WebH2).await;
 }
 
 async fn cancelled_computation(transport: Transport) {

@@ -147,6 +147,11 @@ async fn deadline_stops_blocking_work_and_streams(transport: Transport) {
 }
 
 #[tokio::test]
+async fn deadline_ends_a_slow_call_at_both_tiers_grpc_web_h2() {
+    deadline_ends_a_slow_call_at_both_tiers(Transport::WebH2).await;
+}
+
+#[tokio::test]
 async fn deadline_stops_blocking_work_and_streams_native() {
     deadline_stops_blocking_work_and_streams(Transport::Native).await;
 }

@@ -19,6 +19,8 @@ pub enum Transport {
     Native,
     /// gRPC-Web (binary) over HTTP/1.1.
     Web,
+    /// gRPC-Web (binary) over HTTP/2, as a browser speaks it to an h2 server.
+    WebH2,
 }
 
 /// One call on a connection of its own.
@@ -69,6 +71,9 @@ impl RawCall {
                 .header("host", addr.to_string())
                 .header("content-type", "application/grpc-web+proto")
                 .header("x-grpc-web", "1"),
+            Transport::WebH2 => req
+                .header("content-type", "application/grpc-web+proto")
+                .header("x-grpc-web", "1"),
         };
         for (k, v) in headers {
             req = req.header(*k, *v);
@@ -76,7 +81,7 @@ impl RawCall {
         let req = req.body(Full::new(frame.freeze())).unwrap();
         let sent_at;
         let (conn, response): (JoinHandle<()>, BoxFuture<'static, _>) = match transport {
-            Transport::Native => {
+            Transport::Native | Transport::WebH2 => {
                 let (mut send, conn) =
                     hyper::client::conn::http2::handshake(TokioExecutor::new(), io)
                         .await
@@ -173,13 +178,13 @@ impl RawCall {
 
     /// Abandons the call as its client would: a browser aborting a fetch
     /// over HTTP/1.1 closes the socket; a native client resets the HTTP/2
-    /// stream (RST_STREAM) and keeps the connection.
+    /// stream (RST_STREAM) and keeps the connection, as does any HTTP/2 client.
     pub fn abandon(self) {
         match self.transport {
             Transport::Web => self.conn.abort(),
             // Dropping the pending response or its body resets the stream;
             // dropping the handle leaves the connection task running.
-            Transport::Native => drop(self),
+            Transport::Native | Transport::WebH2 => drop(self),
         }
     }
 }
