@@ -76,20 +76,12 @@ async fn cancelled_unary_call(transport: Transport) {
     both_tiers_stop(addr, "SayHello").await;
 }
 
-#[tokio::test]
-async fn cancelled_unary_call_native() {
-    cancelled_unary_call(Transport::Native).await;
-}
-
-#[tokio::test]
-async fn cancelled_unary_call_grpc_web_socket_closed() {
-    cancelled_unary_call(Transport::Web).await;
-}
-
-#[tokio::test]
-async fn cancelled_unary_call_grpc_web_h2_stream_reset() {
-    cancelled_unary_call(Transport::WebH2).await;
-}
+over_transports!(
+    cancelled_unary_call:
+    cancelled_unary_call_native => Native,
+    cancelled_unary_call_grpc_web_socket_closed => Web,
+    cancelled_unary_call_grpc_web_h2_stream_reset => WebH2,
+);
 
 async fn cancelled_stream_after_three_updates(transport: Transport) {
     let server = two_tiers().await;
@@ -109,20 +101,12 @@ async fn cancelled_stream_after_three_updates(transport: Transport) {
     both_tiers_stop(addr, "Watch").await;
 }
 
-#[tokio::test]
-async fn cancelled_stream_after_three_updates_native() {
-    cancelled_stream_after_three_updates(Transport::Native).await;
-}
-
-#[tokio::test]
-async fn cancelled_stream_after_three_updates_grpc_web_socket_closed() {
-    cancelled_stream_after_three_updates(Transport::Web).await;
-}
-
-#[tokio::test]
-async fn cancelled_stream_after_three_updates_grpc_web_h2_stream_reset() {
-    cancelled_stream_after_three_updates(Transport::WebH2).await;
-}
+over_transports!(
+    cancelled_stream_after_three_updates:
+    cancelled_stream_after_three_updates_native => Native,
+    cancelled_stream_after_three_updates_grpc_web_socket_closed => Web,
+    cancelled_stream_after_three_updates_grpc_web_h2_stream_reset => WebH2,
+);
 
 async fn cancelled_computation(transport: Transport) {
     let _cpu = cpu_bound_test().await;
@@ -145,12 +129,8 @@ async fn cancelled_computation(transport: Transport) {
     assert!(stop < 0.010, "the computation took {stop} s to stop");
 }
 
-#[tokio::test]
-async fn cancelled_computation_native() {
-    cancelled_computation(Transport::Native).await;
-}
-
-#[tokio::test]
-async fn cancelled_computation_grpc_web_socket_closed() {
-    cancelled_computation(Transport::Web).await;
-}
+over_transports!(
+    cancelled_computation:
+    cancelled_computation_native => Native,
+    cancelled_computation_grpc_web_socket_closed => Web,
+);

@@ -65,15 +65,12 @@ async fn deadline_ends_a_slow_call_at_both_tiers(transport: Transport) {
     .await;
 }
 
-#[tokio::test]
-async fn deadline_ends_a_slow_call_at_both_tiers_native() {
-    deadline_ends_a_slow_call_at_both_tiers(Transport::Native).await;
-}
-
-#[tokio::test]
-async fn deadline_ends_a_slow_call_at_both_tiers_grpc_web() {
-    deadline_ends_a_slow_call_at_both_tiers(Transport::Web).await;
-}
+over_transports!(
+    deadline_ends_a_slow_call_at_both_tiers:
+    deadline_ends_a_slow_call_at_both_tiers_native => Native,
+    deadline_ends_a_slow_call_at_both_tiers_grpc_web => Web,
+    deadline_ends_a_slow_call_at_both_tiers_grpc_web_h2 => WebH2,
+);
 
 async fn deadline_stops_blocking_work_and_streams(transport: Transport) {
     let _cpu = cpu_bound_test().await;
@@ -146,20 +143,11 @@ async fn deadline_stops_blocking_work_and_streams(transport: Transport) {
     assert!(stop < 0.010, "the computation took {stop} s to stop");
 }
 
-#[tokio::test]
-async fn deadline_ends_a_slow_call_at_both_tiers_grpc_web_h2() {
-    deadline_ends_a_slow_call_at_both_tiers(Transport::WebH2).await;
-}
-
-#[tokio::test]
-async fn deadline_stops_blocking_work_and_streams_native() {
-    deadline_stops_blocking_work_and_streams(Transport::Native).await;
-}
-
-#[tokio::test]
-async fn deadline_stops_blocking_work_and_streams_grpc_web() {
-    deadline_stops_blocking_work_and_streams(Transport::Web).await;
-}
+over_transports!(
+    deadline_stops_blocking_work_and_streams:
+    deadline_stops_blocking_work_and_streams_native => Native,
+    deadline_stops_blocking_work_and_streams_grpc_web => Web,
+);
 
 async fn malformed_timeouts_are_refused_before_the_handler(transport: Transport) {
     let server = two_tiers().await;
@@ -201,12 +189,8 @@ async fn malformed_timeouts_are_refused_before_the_handler(transport: Transport)
     assert_eq!(outcome.code, Code::Ok, "{outcome:?}");
 }
 
-#[tokio::test]
-async fn malformed_timeouts_are_refused_before_the_handler_native() {
-    malformed_timeouts_are_refused_before_the_handler(Transport::Native).await;
-}
-
-#[tokio::test]
-async fn malformed_timeouts_are_refused_before_the_handler_grpc_web() {
-    malformed_timeouts_are_refused_before_the_handler(Transport::Web).await;
-}
+over_transports!(
+    malformed_timeouts_are_refused_before_the_handler:
+    malformed_timeouts_are_refused_before_the_handler_native => Native,
+    malformed_timeouts_are_refused_before_the_handler_grpc_web => Web,
+);

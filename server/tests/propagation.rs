@@ -113,12 +113,8 @@ async fn backend_deadline_is_no_later_than_the_frontends(transport: Transport) {
     assert_eq!(backend.timeouts.lock().unwrap().pop(), Some(None));
 }
 
-#[tokio::test]
-async fn backend_deadline_is_no_later_than_the_frontends_native() {
-    backend_deadline_is_no_later_than_the_frontends(Transport::Native).await;
-}
-
-#[tokio::test]
-async fn backend_deadline_is_no_later_than_the_frontends_grpc_web() {
-    backend_deadline_is_no_later_than_the_frontends(Transport::Web).await;
-}
+over_transports!(
+    backend_deadline_is_no_later_than_the_frontends:
+    backend_deadline_is_no_later_than_the_frontends_native => Native,
+    backend_deadline_is_no_later_than_the_frontends_grpc_web => Web,
+);

@@ -18,6 +18,20 @@ use demo_server::{
     upstream::Http2Client,
 };
 
+/// One `#[tokio::test]` per transport for a scenario `async fn(Transport)`:
+/// `over_transports!(scenario: test_name => Native, other_name => Web);`
+#[macro_export]
+macro_rules! over_transports {
+    ($scenario:ident: $($test:ident => $transport:ident),+ $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $test() {
+                $scenario($crate::support::raw_call::Transport::$transport).await;
+            }
+        )+
+    };
+}
+
 /// Both tiers in this process, on ports of their own.
 pub async fn two_tiers() -> Running {
     start(Role::Both, None).await
