@@ -18,6 +18,11 @@ use tonic::{Code, Status};
 
 use crate::metrics::CallMetrics;
 
+/// How close to its deadline a client's disconnect is taken for the
+/// deadline: more than a request's transit (a CORS preflight included, in a
+/// browser), less than any cancel a person could tell apart from it.
+pub const DISCONNECT_TOLERANCE: Duration = Duration::from_millis(50);
+
 /// Why a call was cancelled before it finished on its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CancelReason {
@@ -107,15 +112,18 @@ impl CallContext {
 
     /// Cancels the call's work for `reason`; the first reason sticks.
     ///
-    /// A disconnect once the deadline has passed counts as the deadline: a
-    /// caller whose own timer fired first (a browser's, or the tier above,
-    /// whose deadline this one's precedes) gave up because of it.
+    /// A disconnect at or just before the deadline (within
+    /// [`DISCONNECT_TOLERANCE`]) counts as the deadline: the caller's own
+    /// timer runs ahead of ours by the time its request took to get here, so
+    /// a caller that gives up at its deadline is seen to leave a little early.
     pub(crate) fn cancel(&self, reason: CancelReason) {
         if self.state.token.is_cancelled() && self.cancel_reason().is_none() {
             return; // ended on its own already: nothing to cancel
         }
         let reason = match (reason, self.state.deadline) {
-            (CancelReason::Disconnect, Some(d)) if Instant::now() >= d => CancelReason::Deadline,
+            (CancelReason::Disconnect, Some(d)) if Instant::now() + DISCONNECT_TOLERANCE >= d => {
+                CancelReason::Deadline
+            }
             _ => reason,
         };
         tracing::debug!(?reason, "call cancelled");

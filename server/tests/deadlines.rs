@@ -194,3 +194,53 @@ over_transports!(
     malformed_timeouts_are_refused_before_the_handler_native => Native,
     malformed_timeouts_are_refused_before_the_handler_grpc_web => Web,
 );
+
+/// A client whose own timer fires at its deadline leaves a moment before the
+/// server's (its request took time to arrive): that is the deadline, at both
+/// tiers. A client that leaves well before the deadline cancelled.
+async fn client_timer_abort_counts_as_the_deadline(transport: Transport) {
+    let server = two_tiers().await;
+    let addr = server.frontend.unwrap();
+    let slow = HelloRequest {
+        name: "slow".into(),
+        delay_ms: 3000,
+    };
+    for (leave_after, code) in [(195, "DeadlineExceeded"), (50, "Canceled")] {
+        let call = RawCall::start(
+            transport,
+            addr,
+            SAY_HELLO,
+            &slow,
+            &[("grpc-timeout", "200m")],
+        )
+        .await;
+        tokio::time::sleep_until((call.sent_at + Duration::from_millis(leave_after)).into()).await;
+        call.abandon();
+        eventually(
+            Duration::from_millis(100),
+            &format!("leaving after {leave_after} ms counts {code}"),
+            || async {
+                let s = Scrape::of(addr).await;
+                let counts = ["frontend", "backend"].map(|tier| Counts::of(&s, tier, "SayHello"));
+                let n = |c: &Counts| {
+                    if code == "Canceled" {
+                        c.canceled
+                    } else {
+                        c.deadline_exceeded
+                    }
+                };
+                check(
+                    counts.iter().all(|c| n(c) == 1.0 && c.in_flight == 0.0),
+                    counts,
+                )
+            },
+        )
+        .await;
+    }
+}
+
+over_transports!(
+    client_timer_abort_counts_as_the_deadline:
+    client_timer_abort_counts_as_the_deadline_native => Native,
+    client_timer_abort_counts_as_the_deadline_grpc_web => Web,
+);
