@@ -1,0 +1,49 @@
+// Reads the server's /metrics (Prometheus text) the way an outside check
+// would: by series name and labels, nothing else.
+
+/** The series of one scrape, each as { name, labels, value }. */
+export async function scrape(baseUrl) {
+  const response = await fetch(new URL("/metrics", baseUrl));
+  if (!response.ok) throw new Error(`GET /metrics answered ${response.status}`);
+  return parse(await response.text());
+}
+
+export function parse(text) {
+  const series = [];
+  for (const line of text.split("\n")) {
+    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
+    if (!match) continue; // comments, # EOF, blank lines
+    const labels = {};
+    for (const [, key, value] of (match[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) {
+      labels[key] = value;
+    }
+    series.push({ name: match[1], labels, value: Number(match[3]) });
+  }
+  return series;
+}
+
+/** The sum of the series named `name` whose labels include `labels`. */
+export function value(series, name, labels) {
+  return series
+    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+    .reduce((sum, s) => sum + s.value, 0);
+}
+
+export const TIERS = ["frontend", "backend"];
+
+/** One method's counters at each tier: { frontend: {...}, backend: {...} }. */
+export async function methodStats(baseUrl, service, method) {
+  const series = await scrape(baseUrl);
+  const stats = {};
+  for (const tier of TIERS) {
+    const call = { tier, grpc_service: service, grpc_method: method };
+    const handled = (grpc_code) => value(series, "grpc_server_handled_total", { ...call, grpc_code });
+    stats[tier] = {
+      inFlight: value(series, "grpc_server_in_flight", call),
+      started: value(series, "grpc_server_started_total", call),
+      cancelled: handled("Canceled"),
+      deadlineExceeded: handled("DeadlineExceeded"),
+    };
+  }
+  return stats;
+}
