@@ -1,4 +1,24 @@
-//! Browser tests of the client against the live server (issue 3).
-pub fn run(_server_url: &str) -> anyhow::Result<()> {
-    anyhow::bail!("the client's browser tests are not written yet (issue 3)")
+//! Browser tests of the client against the live server (issue 3): the
+//! wasm-bindgen tests in `tests/` (the semantics table and the Rust API), then
+//! the JS API exactly as npm users get it, from the built `pkg/`, and its
+//! TypeScript declarations.
+use crate::cmd::{command, exec, have};
+
+const TSC: &str = "e2e/node_modules/.bin/tsc";
+
+pub fn run(server_url: &str) -> anyhow::Result<()> {
+    let mut args = vec![
+        "test",
+        "--headless",
+        "--chrome",
+        "--chromedriver",
+        "/usr/bin/chromedriver",
+    ];
+    if have("geckodriver") && have("firefox") {
+        args.push("--firefox");
+    }
+    // The tests read the server's address at compile time.
+    exec(command("wasm-pack", &args).env("DEMO_SERVER_URL", server_url))?;
+    exec(&mut command("node", &["tests/js/api.test.mjs", server_url]))?;
+    exec(&mut command(TSC, &["-p", "tests/js"]))
 }

@@ -1,12 +1,12 @@
 //! The project's task runner: `cargo xtask demo` and `cargo xtask test` are the
 //! README's two commands; each installs what a fresh Debian machine with Rust
 //! lacks before it starts.
+mod client_tests;
 mod cmd;
 mod demo;
 mod page_tests;
 mod peers;
 mod pkg;
-mod client_tests;
 mod server;
 mod setup;
 mod test;

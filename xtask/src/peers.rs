@@ -18,7 +18,10 @@ pub fn setup() -> anyhow::Result<()> {
         }
     }
     let dir = venv();
-    exec(&mut command("python3", &["-m", "venv", dir.to_str().unwrap()]))?;
+    exec(&mut command(
+        "python3",
+        &["-m", "venv", dir.to_str().unwrap()],
+    ))?;
     exec(&mut command(
         dir.join("bin/pip").to_str().unwrap(),
         &["install", "--quiet", "-r", "peers/requirements.txt"],
@@ -27,5 +30,8 @@ pub fn setup() -> anyhow::Result<()> {
 
 pub fn run(server_url: &str) -> anyhow::Result<()> {
     let python = venv().join("bin/python");
-    exec(&mut command(python.to_str().unwrap(), &["peers/peer_check.py", server_url]))
+    exec(&mut command(
+        python.to_str().unwrap(),
+        &["peers/peer_check.py", server_url],
+    ))
 }

@@ -20,9 +20,11 @@ pub struct Server {
 impl Server {
     /// Builds `demo-server` and starts both tiers on `addr` and the next port.
     pub fn start(addr: &str) -> anyhow::Result<Self> {
-        exec(Command::new("cargo")
-            .args(["build", "--quiet", "-p", "demo-server"])
-            .current_dir(root()))?;
+        exec(
+            Command::new("cargo")
+                .args(["build", "--quiet", "-p", "demo-server"])
+                .current_dir(root()),
+        )?;
         let (host, port) = addr.rsplit_once(':').context("addr is host:port")?;
         let backend = format!("{host}:{}", port.parse::<u16>()? + 1);
         let child = Command::new(root().join("target/debug/demo-server"))
@@ -30,7 +32,10 @@ impl Server {
             .current_dir(root())
             .spawn()
             .context("could not start demo-server")?;
-        let server = Server { child, url: format!("http://{addr}") };
+        let server = Server {
+            child,
+            url: format!("http://{addr}"),
+        };
         server.wait_ready(addr)?;
         Ok(server)
     }
@@ -40,7 +45,10 @@ impl Server {
         let until = Instant::now() + Duration::from_secs(30);
         while Instant::now() < until {
             if let Ok(mut s) = TcpStream::connect(addr) {
-                let _ = write!(s, "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+                let _ = write!(
+                    s,
+                    "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+                );
                 let mut head = [0u8; 12];
                 if s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200") {
                     return Ok(());

@@ -13,13 +13,15 @@ pub fn run() -> anyhow::Result<()> {
     crate::peers::setup()
 }
 
-
 fn wasm_target() -> anyhow::Result<()> {
     let out = command("rustup", &["target", "list", "--installed"]).output()?;
     if String::from_utf8_lossy(&out.stdout).contains("wasm32-unknown-unknown") {
         return Ok(());
     }
-    exec(&mut command("rustup", &["target", "add", "wasm32-unknown-unknown"]))
+    exec(&mut command(
+        "rustup",
+        &["target", "add", "wasm32-unknown-unknown"],
+    ))
 }
 
 /// Chromium and its driver for the browser tests, Node.js for Playwright,
@@ -66,17 +68,35 @@ fn wasm_bindgen_cli() -> anyhow::Result<()> {
     if String::from_utf8_lossy(&out.stdout).trim() == format!("wasm-bindgen {version}") {
         return Ok(());
     }
-    exec(&mut command(
-        "cargo",
-        &["install", "wasm-bindgen-cli", "--version", &version, "--locked", "--force"],
-    ))
+    let install = |locked: bool| {
+        let mut args = vec![
+            "install",
+            "wasm-bindgen-cli",
+            "--version",
+            &version,
+            "--force",
+        ];
+        if locked {
+            args.push("--locked");
+        }
+        exec(&mut command("cargo", &args))
+    };
+    // Its lock file can pin a dependency the registry no longer serves.
+    install(true).or_else(|_| install(false))
 }
 
-/// Playwright (driving Debian's Chromium) and binaryen's `wasm-opt`, pinned by
-/// the lock file in `e2e/`.
+/// Playwright (driving Debian's Chromium), binaryen's `wasm-opt` and
+/// TypeScript, pinned by the lock file in `e2e/`.
 fn npm_packages() -> anyhow::Result<()> {
     let dir = root().join("e2e");
-    if !dir.join("package.json").exists() || dir.join("node_modules").exists() {
+    let modified = |f: &str| {
+        std::fs::metadata(dir.join(f))
+            .and_then(|m| m.modified())
+            .ok()
+    };
+    // npm writes node_modules/.package-lock.json: newer than the lock file
+    // means what is installed is what the lock file asks for.
+    if modified("node_modules/.package-lock.json") >= modified("package-lock.json") {
         return Ok(());
     }
     exec(command("npm", &["ci", "--no-audit", "--no-fund"]).current_dir(dir))

@@ -13,10 +13,28 @@ const TEST_ADDR: &str = "127.0.0.1:47080";
 pub fn run() -> anyhow::Result<()> {
     setup::run()?;
     exec(&mut command("cargo", &["fmt", "--all", "--check"]))?;
-    exec(&mut command("cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
     exec(&mut command(
         "cargo",
-        &["clippy", "--target", "wasm32-unknown-unknown", "--all-targets", "--", "-D", "warnings"],
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    ))?;
+    exec(&mut command(
+        "cargo",
+        &[
+            "clippy",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
     ))?;
     // Native tests: the server's (against live in-process servers) and the
     // client core's pure logic.
@@ -29,4 +47,3 @@ pub fn run() -> anyhow::Result<()> {
     eprintln!("xtask: every test passed");
     Ok(())
 }
-

@@ -1,0 +1,58 @@
+//! The response body, still under the call's signal and deadline: a stream
+//! (or a slow unary body) ends with the status the moment either fires.
+use std::{
+    pin::Pin,
+    task::{Context, Poll, ready},
+};
+
+use bytes::Bytes;
+use http_body::{Body, Frame};
+use tonic::Status;
+
+use crate::{guard::Guard, unshared::Unshared};
+
+/// A response body that ends early when its call's guard fires. Dropping the
+/// inner body (the fetch's) aborts the `fetch`.
+pub struct GuardedBody<B> {
+    live: Unshared<Option<(B, Guard)>>,
+}
+
+impl<B> GuardedBody<B> {
+    pub(crate) fn new(body: B, guard: Guard) -> Self {
+        Self {
+            live: Unshared(Some((body, guard))),
+        }
+    }
+}
+
+impl<B> Body for GuardedBody<B>
+where
+    B: Body<Data = Bytes, Error = Status> + Unpin,
+{
+    type Data = Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
+        let live = &mut self.get_mut().live.0;
+        let Some((body, guard)) = live else {
+            return Poll::Ready(None);
+        };
+        if let Poll::Ready(status) = guard.poll_fired(cx) {
+            *live = None;
+            return Poll::Ready(Some(Err(status)));
+        }
+        let frame = ready!(Pin::new(body).poll_frame(cx));
+        if frame.is_none() {
+            // Done: release the signal's listener and the timer now.
+            *live = None;
+        }
+        Poll::Ready(frame)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.live.0.is_none()
+    }
+}

@@ -1,0 +1,120 @@
+//! The channel: a tower `Service` under any tonic-generated client that gives
+//! every call its signal and deadline, and ends it by dropping it.
+use std::{
+    future::{Future, poll_fn},
+    pin::Pin,
+    task::{Context, Poll},
+};
+
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response};
+use tonic::{Status, body::Body};
+use tonic_web::GrpcWebClientService;
+use tower_service::Service;
+
+use crate::{
+    abort::Signal,
+    body::GuardedBody,
+    deadline::{Deadline, encode_grpc_timeout, parse_grpc_timeout},
+    fetch::Fetch,
+    guard::Guard,
+};
+
+const GRPC_TIMEOUT: &str = "grpc-timeout";
+
+/// The transport under a default [`Channel`]: tonic-web's gRPC-Web framing
+/// over [`Fetch`].
+pub type GrpcWebFetch = GrpcWebClientService<Fetch>;
+
+/// gRPC-Web over `fetch` where each call honours the [`Signal`] and
+/// [`Deadline`] in its request extensions and the timeout set with
+/// `tonic::Request::set_timeout`.
+///
+/// Ending a call early drops the transport's call or response body, which
+/// aborts the `fetch`: the server sees the disconnect.
+#[derive(Clone, Debug)]
+pub struct Channel<T = GrpcWebFetch> {
+    transport: T,
+}
+
+impl Channel {
+    /// A channel to the gRPC-Web server at `base_url` (e.g. `http://127.0.0.1:8080`).
+    pub fn new(base_url: impl Into<String>) -> Self {
+        Self::with_transport(GrpcWebClientService::new(Fetch::new(base_url)))
+    }
+}
+
+impl<T> Channel<T> {
+    /// A channel over another transport (a test double that records requests, say).
+    pub fn with_transport(transport: T) -> Self {
+        Self { transport }
+    }
+}
+
+impl<T, B> Service<Request<Body>> for Channel<T>
+where
+    T: Service<Request<Body>, Response = Response<B>, Error = Status> + Clone + 'static,
+    T::Future: 'static,
+    B: http_body::Body<Data = Bytes, Error = Status> + Unpin + 'static,
+{
+    type Response = Response<GuardedBody<B>>;
+    type Error = Status;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Status>>>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Status>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<Body>) -> Self::Future {
+        Box::pin(call(self.transport.clone(), request))
+    }
+}
+
+async fn call<T, B>(
+    mut transport: T,
+    mut request: Request<Body>,
+) -> Result<Response<GuardedBody<B>>, Status>
+where
+    T: Service<Request<Body>, Response = Response<B>, Error = Status>,
+{
+    let signal = request
+        .extensions()
+        .get::<Signal>()
+        .map(|s| s.get().clone());
+    let deadline = Deadline::earliest(
+        request.extensions().get::<Deadline>().copied(),
+        announced_timeout(&request)?.map(Deadline::after),
+    );
+    let mut guard = Guard::new(signal, deadline);
+    guard.check()?;
+    if let Some(deadline) = deadline {
+        // What is left now, rounded down: the server's deadline is never later than ours.
+        let value = HeaderValue::from_str(&encode_grpc_timeout(deadline.remaining()))
+            .expect("grpc-timeout values are ASCII");
+        request.headers_mut().insert(GRPC_TIMEOUT, value);
+    }
+    let mut fetch = std::pin::pin!(transport.call(request));
+    let response = poll_fn(|cx| {
+        // The signal's verdict first, so an abort racing the response still cancels.
+        if let Poll::Ready(status) = guard.poll_fired(cx) {
+            return Poll::Ready(Err(status));
+        }
+        fetch.as_mut().poll(cx)
+    })
+    .await?;
+    // On the error path above `fetch` is dropped here, which aborts the request.
+    Ok(response.map(|body| GuardedBody::new(body, guard)))
+}
+
+/// The relative deadline set with `tonic::Request::set_timeout`, if any.
+fn announced_timeout(request: &Request<Body>) -> Result<Option<std::time::Duration>, Status> {
+    let Some(value) = request.headers().get(GRPC_TIMEOUT) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(parse_grpc_timeout)
+        .map(Some)
+        .ok_or_else(|| Status::invalid_argument("malformed grpc-timeout request header"))
+}

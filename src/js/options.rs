@@ -1,0 +1,269 @@
+//! `CallOptions`: validated once, merged (client defaults, then the call's),
+//! and applied to a `tonic::Request`.
+use std::time::Duration;
+
+use http::{HeaderMap, HeaderName, HeaderValue};
+use js_sys::{Array, Object, Reflect};
+use tonic::metadata::MetadataMap;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::AbortSignal;
+
+use super::error::type_error;
+use crate::{Deadline, RequestExt, deadline::earlier};
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct CallOptions {
+    pub signal: Option<AbortSignal>,
+    /// Relative, so a client default counts from each call's start.
+    timeout: Option<Duration>,
+    deadline_epoch_ms: Option<f64>,
+    headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl CallOptions {
+    /// Validates a JS `CallOptions` (or `undefined`), naming the bad option.
+    pub fn from_js(value: &JsValue) -> Result<Self, JsValue> {
+        if value.is_undefined() || value.is_null() {
+            return Ok(Self::default());
+        }
+        if !value.is_object() {
+            return Err(type_error("CallOptions must be an object"));
+        }
+        let get = |name: &str| {
+            Reflect::get(value, &name.into())
+                .ok()
+                .filter(|v| !v.is_undefined() && !v.is_null())
+        };
+        let fail = |e: String| type_error(&e);
+        let mut options = Self::default();
+        if let Some(signal) = get("signal") {
+            options.signal = Some(
+                signal
+                    .dyn_into()
+                    .map_err(|_| type_error("CallOptions.signal must be an AbortSignal"))?,
+            );
+        }
+        if let Some(timeout) = get("timeoutMs") {
+            let ms = timeout
+                .as_f64()
+                .ok_or_else(|| fail(timeout_problem(&timeout)))?;
+            options.timeout = Some(timeout_from_ms(ms).map_err(fail)?);
+        }
+        if let Some(deadline) = get("deadline") {
+            let ms = match deadline.dyn_ref::<js_sys::Date>() {
+                Some(date) => date.get_time(),
+                None => deadline.as_f64().unwrap_or(f64::NAN),
+            };
+            options.deadline_epoch_ms = Some(deadline_from_ms(ms).map_err(fail)?);
+        }
+        if let Some(headers) = get("headers") {
+            for (name, value) in header_entries(&headers)? {
+                options.headers.push(header(&name, &value).map_err(fail)?);
+            }
+        }
+        Ok(options)
+    }
+
+    /// These options (a client's defaults) under `call`'s: both signals
+    /// apply, the earlier deadline wins, the call's headers win by name.
+    pub fn merged(&self, call: Self) -> Self {
+        let signal = match (&self.signal, call.signal) {
+            (Some(a), Some(b)) => Some(any_signal(&[a.clone(), b])),
+            (a, b) => b.or_else(|| a.clone()),
+        };
+        let mut headers: Vec<_> = self
+            .headers
+            .iter()
+            .filter(|(name, _)| !call.headers.iter().any(|(n, _)| n == name))
+            .cloned()
+            .collect();
+        headers.extend(call.headers);
+        Self {
+            signal,
+            timeout: earlier(self.timeout, call.timeout),
+            deadline_epoch_ms: earlier(self.deadline_epoch_ms, call.deadline_epoch_ms),
+            headers,
+        }
+    }
+
+    /// A request carrying these options; `extra_signal` (the stream's own
+    /// `return()`) joins the caller's.
+    pub fn request<T>(&self, message: T, extra_signal: Option<&AbortSignal>) -> tonic::Request<T> {
+        let mut headers = HeaderMap::new();
+        for (name, value) in &self.headers {
+            headers.append(name.clone(), value.clone());
+        }
+        let mut request = tonic::Request::from_parts(
+            MetadataMap::from_headers(headers),
+            Default::default(),
+            message,
+        );
+        let signal = match (&self.signal, extra_signal) {
+            (Some(a), Some(b)) => Some(any_signal(&[a.clone(), b.clone()])),
+            (a, b) => a.clone().or_else(|| b.cloned()),
+        };
+        if let Some(signal) = signal {
+            request = request.with_signal(&signal);
+        }
+        let deadline = Deadline::earliest(
+            self.timeout.map(Deadline::after),
+            self.deadline_epoch_ms.map(Deadline::at_epoch_ms),
+        );
+        if let Some(deadline) = deadline {
+            request = request.with_deadline(deadline);
+        }
+        request
+    }
+}
+
+/// `AbortSignal.any`: aborts with the reason of whichever aborts first.
+fn any_signal(signals: &[AbortSignal]) -> AbortSignal {
+    let list: Array = signals.iter().collect();
+    AbortSignal::any(&list)
+}
+
+fn timeout_problem(value: &JsValue) -> String {
+    format!(
+        "CallOptions.timeoutMs must be a number, got {}",
+        type_of(value)
+    )
+}
+
+fn type_of(value: &JsValue) -> String {
+    value.js_typeof().as_string().unwrap_or_default()
+}
+
+fn timeout_from_ms(ms: f64) -> Result<Duration, String> {
+    if !ms.is_finite() || ms < 0.0 {
+        return Err(format!(
+            "CallOptions.timeoutMs must be a finite number >= 0, got {ms}"
+        ));
+    }
+    // Centuries away saturate instead of failing.
+    Ok(Duration::try_from_secs_f64(ms / 1e3).unwrap_or(Duration::MAX))
+}
+
+fn deadline_from_ms(epoch_ms: f64) -> Result<f64, String> {
+    if epoch_ms.is_finite() {
+        Ok(epoch_ms)
+    } else {
+        Err("CallOptions.deadline must be a valid Date or finite epoch milliseconds".into())
+    }
+}
+
+fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), String> {
+    let name = HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| format!("CallOptions.headers: {name:?} is not a valid header name"))?;
+    let value = HeaderValue::from_str(value).map_err(|_| {
+        format!("CallOptions.headers: the value of {name:?} is not a valid header value")
+    })?;
+    Ok((name, value))
+}
+
+/// `[name, value]` pairs of a `Headers` or a plain record of strings.
+fn header_entries(headers: &JsValue) -> Result<Vec<(String, String)>, JsValue> {
+    let bad = || type_error("CallOptions.headers must be a Headers or a record of strings");
+    let pairs: Vec<JsValue> = if headers.is_instance_of::<web_sys::Headers>() {
+        js_sys::try_iter(headers)
+            .ok()
+            .flatten()
+            .ok_or_else(bad)?
+            .filter_map(Result::ok)
+            .collect()
+    } else if headers.is_object() {
+        Object::entries(headers.unchecked_ref()).iter().collect()
+    } else {
+        return Err(bad());
+    };
+    pairs
+        .into_iter()
+        .map(|pair| {
+            let pair: Array = pair.unchecked_into();
+            let name = pair.get(0).as_string().ok_or_else(bad)?;
+            let value = pair.get(1).as_string().ok_or_else(|| {
+                type_error(&format!(
+                    "CallOptions.headers: the value of {name:?} must be a string"
+                ))
+            })?;
+            Ok((name, value))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_must_be_finite_and_not_negative() {
+        assert_eq!(timeout_from_ms(0.0), Ok(Duration::ZERO));
+        assert_eq!(timeout_from_ms(1.5), Ok(Duration::from_micros(1500)));
+        assert_eq!(timeout_from_ms(1e300), Ok(Duration::MAX));
+        for bad in [-1.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let e = timeout_from_ms(bad).unwrap_err();
+            assert!(e.starts_with("CallOptions.timeoutMs "), "{e}");
+        }
+    }
+
+    #[test]
+    fn deadlines_must_be_finite() {
+        assert_eq!(deadline_from_ms(1.0), Ok(1.0));
+        assert!(
+            deadline_from_ms(f64::NAN)
+                .unwrap_err()
+                .starts_with("CallOptions.deadline ")
+        );
+    }
+
+    #[test]
+    fn header_names_and_values_are_checked() {
+        let (name, value) = header("X-Trace", "abc").unwrap();
+        assert_eq!((name.as_str(), value.to_str().unwrap()), ("x-trace", "abc"));
+        assert!(
+            header("bad name", "x")
+                .unwrap_err()
+                .contains("\"bad name\" is not a valid header name")
+        );
+        assert!(header("", "x").is_err());
+        assert!(
+            header("x-a", "line\nbreak")
+                .unwrap_err()
+                .contains("not a valid header value")
+        );
+    }
+
+    #[test]
+    fn the_earlier_option_wins() {
+        assert_eq!(earlier(Some(2.0), Some(1.0)), Some(1.0));
+        assert_eq!(earlier(None, Some(1.0)), Some(1.0));
+        assert_eq!(earlier::<f64>(None, None), None);
+    }
+
+    #[test]
+    fn merging_keeps_the_earlier_deadline_and_the_calls_headers() {
+        let defaults = CallOptions {
+            timeout: Some(Duration::from_secs(5)),
+            deadline_epoch_ms: Some(100.0),
+            headers: vec![
+                header("a", "default").unwrap(),
+                header("b", "default").unwrap(),
+            ],
+            ..Default::default()
+        };
+        let call = CallOptions {
+            timeout: Some(Duration::from_secs(1)),
+            deadline_epoch_ms: Some(200.0),
+            headers: vec![header("a", "call").unwrap()],
+            ..Default::default()
+        };
+        let merged = defaults.merged(call);
+        assert_eq!(merged.timeout, Some(Duration::from_secs(1)));
+        assert_eq!(merged.deadline_epoch_ms, Some(100.0));
+        let headers: Vec<_> = merged
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.to_str().unwrap()))
+            .collect();
+        assert_eq!(headers, [("b", "default"), ("a", "call")]);
+    }
+}
