@@ -12,15 +12,7 @@ use tonic::{Status, body::Body};
 use tonic_web::GrpcWebClientService;
 use tower_service::Service;
 
-use crate::{
-    abort::Signal,
-    body::GuardedBody,
-    deadline::{Deadline, encode_grpc_timeout, parse_grpc_timeout},
-    fetch::Fetch,
-    guard::Guard,
-};
-
-const GRPC_TIMEOUT: &str = "grpc-timeout";
+use crate::{abort::Signal, body::GuardedBody, deadline::Deadline, fetch::Fetch, guard::Guard};
 
 /// The transport under a default [`Channel`]: tonic-web's gRPC-Web framing
 /// over [`Fetch`].
@@ -89,9 +81,9 @@ where
     guard.check()?;
     if let Some(deadline) = deadline {
         // What is left now, rounded down: the server's deadline is never later than ours.
-        let value = HeaderValue::from_str(&encode_grpc_timeout(deadline.remaining()))
+        let value = HeaderValue::from_str(&grpc_timeout::encode(deadline.remaining()))
             .expect("grpc-timeout values are ASCII");
-        request.headers_mut().insert(GRPC_TIMEOUT, value);
+        request.headers_mut().insert(grpc_timeout::HEADER, value);
     }
     let mut fetch = std::pin::pin!(transport.call(request));
     let response = poll_fn(|cx| {
@@ -108,13 +100,10 @@ where
 
 /// The relative deadline set with `tonic::Request::set_timeout`, if any.
 fn announced_timeout(request: &Request<Body>) -> Result<Option<std::time::Duration>, Status> {
-    let Some(value) = request.headers().get(GRPC_TIMEOUT) else {
+    let Some(value) = request.headers().get(grpc_timeout::HEADER) else {
         return Ok(None);
     };
-    value
-        .to_str()
-        .ok()
-        .and_then(parse_grpc_timeout)
+    grpc_timeout::parse(value.as_bytes())
         .map(Some)
-        .ok_or_else(|| Status::invalid_argument("malformed grpc-timeout request header"))
+        .map_err(|e| Status::invalid_argument(e.to_string()))
 }

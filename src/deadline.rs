@@ -61,48 +61,6 @@ fn remaining_between(at_ms: f64, now_ms: f64) -> Duration {
     }
 }
 
-/// The largest value a `grpc-timeout` may carry: at most 8 digits.
-const MAX_TIMEOUT_VALUE: u128 = 99_999_999;
-
-/// Encodes `timeout` as a `grpc-timeout` value in the finest unit that fits in
-/// 8 digits, truncating, so the server's deadline never falls after ours.
-pub fn encode_grpc_timeout(timeout: Duration) -> String {
-    const UNITS: [(char, u128); 6] = [
-        ('n', 1),
-        ('u', 1_000),
-        ('m', 1_000_000),
-        ('S', 1_000_000_000),
-        ('M', 60_000_000_000),
-        ('H', 3_600_000_000_000),
-    ];
-    let nanos = timeout.as_nanos();
-    for (unit, per) in UNITS {
-        let value = nanos / per;
-        if value <= MAX_TIMEOUT_VALUE {
-            return format!("{value}{unit}");
-        }
-    }
-    format!("{MAX_TIMEOUT_VALUE}H")
-}
-
-/// Parses a `grpc-timeout` value (1 to 8 digits and a unit); `None` if malformed.
-pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
-    let (digits, unit) = value.split_at_checked(value.len().checked_sub(1)?)?;
-    if digits.is_empty() || digits.len() > 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let n: u64 = digits.parse().ok()?;
-    Some(match unit {
-        "H" => Duration::from_secs(n * 3600),
-        "M" => Duration::from_secs(n * 60),
-        "S" => Duration::from_secs(n),
-        "m" => Duration::from_millis(n),
-        "u" => Duration::from_micros(n),
-        "n" => Duration::from_nanos(n),
-        _ => return None,
-    })
-}
-
 /// Resolves once `deadline` has passed on our clock.
 pub(crate) async fn expired(deadline: Deadline) {
     // `setTimeout` overflows past 2^31 - 1 ms (and may wake a little early):
@@ -122,71 +80,6 @@ pub(crate) async fn expired(deadline: Deadline) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn encodes_in_the_finest_unit_that_fits() {
-        assert_eq!(encode_grpc_timeout(Duration::from_millis(1500)), "1500000u");
-        assert_eq!(
-            encode_grpc_timeout(Duration::from_nanos(99_999_999)),
-            "99999999n"
-        );
-        assert_eq!(encode_grpc_timeout(Duration::from_secs(1000)), "1000000m");
-        assert_eq!(encode_grpc_timeout(Duration::from_secs(200_000)), "200000S");
-        assert_eq!(
-            encode_grpc_timeout(Duration::from_secs(100_000_000 * 60)),
-            "1666666H"
-        );
-        assert_eq!(encode_grpc_timeout(Duration::ZERO), "0n");
-    }
-
-    #[test]
-    fn encoding_rounds_down() {
-        // 100.0000009 s: 9 digits of microseconds do not fit, so milliseconds, truncated.
-        assert_eq!(encode_grpc_timeout(Duration::new(100, 999_999)), "100000m");
-        assert_eq!(
-            encode_grpc_timeout(Duration::new(100_000, 999_000_000)),
-            "100000S"
-        );
-        let max = encode_grpc_timeout(Duration::MAX);
-        assert_eq!(max, "99999999H");
-    }
-
-    #[test]
-    fn encoding_never_exceeds_the_timeout_and_round_trips() {
-        for ms in [0u64, 1, 999, 1000, 86_400_000, 7_777_777_777] {
-            for extra_ns in [0u32, 1, 999_999] {
-                let d = Duration::from_millis(ms) + Duration::from_nanos(extra_ns.into());
-                let encoded = encode_grpc_timeout(d);
-                let decoded = parse_grpc_timeout(&encoded).unwrap();
-                assert!(decoded <= d, "{encoded} > {d:?}");
-                assert!(encoded.len() <= 9, "{encoded}");
-            }
-        }
-    }
-
-    #[test]
-    fn parses_every_unit_and_rejects_malformed_values() {
-        assert_eq!(parse_grpc_timeout("2H"), Some(Duration::from_secs(7200)));
-        assert_eq!(parse_grpc_timeout("3M"), Some(Duration::from_secs(180)));
-        assert_eq!(parse_grpc_timeout("4S"), Some(Duration::from_secs(4)));
-        assert_eq!(parse_grpc_timeout("5m"), Some(Duration::from_millis(5)));
-        assert_eq!(parse_grpc_timeout("6u"), Some(Duration::from_micros(6)));
-        assert_eq!(parse_grpc_timeout("7n"), Some(Duration::from_nanos(7)));
-        for bad in [
-            "",
-            "S",
-            "1",
-            "123456789S",
-            "1s",
-            "-1S",
-            "1.5S",
-            " 1S",
-            "1SS",
-            "é",
-        ] {
-            assert_eq!(parse_grpc_timeout(bad), None, "{bad:?}");
-        }
-    }
 
     #[test]
     fn remaining_rounds_down_and_saturates_at_zero() {

@@ -32,8 +32,10 @@ mod unshared;
 pub use abort::Signal;
 pub use body::GuardedBody;
 pub use channel::{Channel, GrpcWebFetch};
-pub use deadline::{Deadline, encode_grpc_timeout, parse_grpc_timeout};
+pub use deadline::Deadline;
 pub use fetch::{Fetch, FetchBody};
+/// The `grpc-timeout` header, as the client sends it and the server reads it.
+pub use grpc_timeout;
 pub use request_ext::RequestExt;
 pub use status::{CODES, code_for_http_status, code_name};
 

@@ -13,7 +13,7 @@ use std::{
 };
 
 use grpc_web_abort::{
-    Channel, Deadline, RequestExt, parse_grpc_timeout,
+    Channel, Deadline, RequestExt, grpc_timeout,
     proto::{
         HelloRequest, WatchRequest, greeter_client::GreeterClient, updates_client::UpdatesClient,
     },
@@ -142,7 +142,8 @@ async fn grpc_timeout_announces_the_time_remaining_rounded_down() {
     let left_after = deadline.remaining();
     let _ = greeter.say_hello(hello(0)).await;
     let sent = recorder.0.borrow().clone();
-    let announced = parse_grpc_timeout(sent[0].as_deref().expect("grpc-timeout sent")).unwrap();
+    let announced =
+        grpc_timeout::parse(sent[0].as_deref().expect("grpc-timeout sent").as_bytes()).unwrap();
     assert!(
         announced <= left_before && announced >= left_after,
         "{announced:?} not within [{left_after:?}, {left_before:?}]"

@@ -32,7 +32,6 @@ use crate::{
     grpc_status,
     methods::Methods,
     metrics::Metrics,
-    timeout_header::{self, GRPC_TIMEOUT},
 };
 
 /// Wraps a tier's gRPC routes; see the module docs.
@@ -85,9 +84,9 @@ where
     }
 
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
-        let timeout = match req.headers().get(GRPC_TIMEOUT) {
+        let timeout = match req.headers().get(grpc_timeout::HEADER) {
             None => None,
-            Some(value) => match timeout_header::parse(value.as_bytes()) {
+            Some(value) => match grpc_timeout::parse(value.as_bytes()) {
                 Ok(t) => Some(t),
                 Err(e) => {
                     let status = Status::invalid_argument(e.to_string());

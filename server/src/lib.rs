@@ -15,7 +15,6 @@ pub mod metrics;
 pub mod propagate;
 pub mod services;
 pub mod tiers;
-pub mod timeout_header;
 pub mod upstream;
 
 pub use context::{CallContext, CancelReason};

@@ -27,7 +27,6 @@ use tower::{BoxError, Layer, Service};
 use crate::{
     context::{CallContext, CancelReason},
     grpc_status,
-    timeout_header::{self, GRPC_TIMEOUT},
 };
 
 /// Wraps an upstream channel: `Propagate::new(channel)` or
@@ -114,13 +113,13 @@ where
         if let Some(remaining) = ctx.remaining() {
             let own = req
                 .headers()
-                .get(GRPC_TIMEOUT)
-                .and_then(|v| timeout_header::parse(v.as_bytes()).ok());
+                .get(grpc_timeout::HEADER)
+                .and_then(|v| grpc_timeout::parse(v.as_bytes()).ok());
             let remaining = remaining.saturating_sub(self.allowance);
             let timeout = own.map_or(remaining, |own| own.min(remaining));
-            let value = HeaderValue::from_str(&timeout_header::encode(timeout))
+            let value = HeaderValue::from_str(&grpc_timeout::encode(timeout))
                 .expect("an encoded timeout is a valid header value");
-            req.headers_mut().insert(GRPC_TIMEOUT, value);
+            req.headers_mut().insert(grpc_timeout::HEADER, value);
         }
         let call = inner.call(req);
         Box::pin(async move {

@@ -14,7 +14,6 @@ use demo_server::{
         HelloReply, HelloRequest,
         greeter_server::{Greeter, GreeterServer},
     },
-    timeout_header,
 };
 use support::{
     frontend_of,
@@ -37,7 +36,7 @@ impl Greeter for RecordingBackend {
         let timeout = request
             .metadata()
             .get("grpc-timeout")
-            .map(|v| timeout_header::parse(v.as_bytes()).expect("a well-formed grpc-timeout"));
+            .map(|v| grpc_timeout::parse(v.as_bytes()).expect("a well-formed grpc-timeout"));
         self.timeouts.lock().unwrap().push(timeout);
         Ok(Response::new(HelloReply {
             message: "recorded".into(),
@@ -73,7 +72,7 @@ async fn backend_deadline_is_no_later_than_the_frontends(transport: Transport) {
         Duration::from_secs(2),
         Duration::from_secs(30),
     ] {
-        let header = timeout_header::encode(timeout);
+        let header = grpc_timeout::encode(timeout);
         let call = RawCall::start(
             transport,
             addr,

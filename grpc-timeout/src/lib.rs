@@ -1,13 +1,17 @@
 //! The `grpc-timeout` header: `1*8DIGIT` followed by a unit (`H`, `M`, `S`,
-//! `m`, `u`, `n`), as the gRPC over HTTP/2 spec defines it.
+//! `m`, `u`, `n`), as the gRPC over HTTP/2 spec defines it. Shared by the
+//! browser client, which sends it, and the server, which reads it and sends
+//! it on upstream.
 use std::time::Duration;
 
 /// Header name, as it travels on the wire.
-pub const GRPC_TIMEOUT: &str = "grpc-timeout";
+pub const HEADER: &str = "grpc-timeout";
 
 /// Why a `grpc-timeout` value was refused; names the header for the client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MalformedTimeout(pub String);
+
+impl std::error::Error for MalformedTimeout {}
 
 impl std::fmt::Display for MalformedTimeout {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -88,6 +92,9 @@ mod tests {
             b"-1m",
             b"1.5S",
             b" 1m",
+            b"1s",
+            b"1SS",
+            "é".as_bytes(),
         ] {
             let err = parse(bad).unwrap_err();
             assert!(err.to_string().contains("grpc-timeout"), "{err}");
@@ -106,6 +113,19 @@ mod tests {
             Duration::from_secs(86_400 * 400),
         ] {
             assert!(parse(encode(d).as_bytes()).unwrap() <= d);
+        }
+    }
+
+    #[test]
+    fn encoding_never_exceeds_the_timeout_and_round_trips() {
+        for ms in [0u64, 1, 999, 1000, 86_400_000, 7_777_777_777] {
+            for extra_ns in [0u32, 1, 999_999] {
+                let d = Duration::from_millis(ms) + Duration::from_nanos(extra_ns.into());
+                let encoded = encode(d);
+                let decoded = parse(encoded.as_bytes()).unwrap();
+                assert!(decoded <= d, "{encoded} > {d:?}");
+                assert!(encoded.len() <= 9, "{encoded}");
+            }
         }
     }
 }
