@@ -15,7 +15,6 @@ use std::{
 use demo_server::{
     app::AllowedOrigins,
     tiers::{self, Config, Role, Running},
-    upstream::Http2Client,
 };
 
 /// One `#[tokio::test]` per transport for a scenario `async fn(Transport)`:
@@ -56,11 +55,6 @@ async fn start(role: Role, upstream: Option<String>) -> Running {
     .expect("the tiers start")
 }
 
-/// A native gRPC connection to `addr` (h2c) that enforces no deadline itself.
-pub fn native(addr: SocketAddr) -> Http2Client {
-    Http2Client::new(format!("http://{addr}").parse().unwrap()).unwrap()
-}
-
 /// Held by tests whose server burns a core on `Work.Compute`, so that two of
 /// them on a two-core machine do not starve each other's timers and make the
 /// 10 ms stop bound measure the test harness instead of the server.
@@ -99,10 +93,13 @@ pub fn check(cond: bool, seen: impl std::fmt::Debug) -> Result<(), String> {
     }
 }
 
-/// A `HelloRequest` with a `grpc-timeout` header, for tonic clients.
-pub fn with_timeout<T>(message: T, timeout: &str) -> tonic::Request<T> {
-    let mut req = tonic::Request::new(message);
-    req.metadata_mut()
-        .insert("grpc-timeout", timeout.parse().unwrap());
-    req
+/// The backend observed one cancellation of `Work.Compute`, and its blocking
+/// computation stopped within 10 ms of it.
+pub async fn computation_stopped_within_10ms(addr: SocketAddr) {
+    let s = metrics::Scrape::of(addr).await;
+    let labels = [("tier", "backend"), ("grpc_method", "Compute")];
+    let count = s.sum("grpc_server_cancel_to_stop_seconds_count", &labels);
+    assert_eq!(count, 1.0, "cancellations of Compute at the backend");
+    let stop = s.sum("grpc_server_cancel_to_stop_seconds_sum", &labels);
+    assert!(stop < 0.010, "the computation took {stop} s to stop");
 }
