@@ -1,24 +1,24 @@
 //! Browser tests of the client against the live server (issue 3): the
-//! wasm-bindgen tests in `tests/` (the semantics table and the Rust API), then
+//! wasm-bindgen tests in `tests/` (the semantics table and the Rust API) in
+//! headless Chromium and Firefox, then
 //! the JS API exactly as npm users get it, from the built `pkg/`, and its
 //! TypeScript declarations.
-use crate::cmd::{command, exec, have};
+use crate::cmd::{command, exec, which};
 
 const TSC: &str = "e2e/node_modules/.bin/tsc";
 
 pub fn run(server_url: &str) -> anyhow::Result<()> {
-    let mut args = vec![
-        "test",
-        "--headless",
-        "--chrome",
-        "--chromedriver",
-        "/usr/bin/chromedriver",
+    let geckodriver = which("geckodriver")?;
+    let browsers = [
+        ["--chrome", "--chromedriver", "/usr/bin/chromedriver"],
+        ["--firefox", "--geckodriver", &geckodriver],
     ];
-    if have("geckodriver") && have("firefox") {
-        args.push("--firefox");
+    for browser in browsers {
+        let mut args = vec!["test", "--headless"];
+        args.extend(browser);
+        // The tests read the server's address at compile time.
+        exec(command("wasm-pack", &args).env("DEMO_SERVER_URL", server_url))?;
     }
-    // The tests read the server's address at compile time.
-    exec(command("wasm-pack", &args).env("DEMO_SERVER_URL", server_url))?;
     exec(&mut command("node", &["tests/js/api.test.mjs", server_url]))?;
     exec(&mut command(TSC, &["-p", "tests/js"]))
 }

@@ -32,10 +32,19 @@ pub fn exec(cmd: &mut Command) -> anyhow::Result<()> {
 
 /// Whether `program` is on PATH.
 pub fn have(program: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {program} >/dev/null 2>&1")])
-        .status()
-        .is_ok_and(|s| s.success())
+    which(program).is_ok()
+}
+
+/// Where `program` is on PATH.
+pub fn which(program: &str) -> anyhow::Result<String> {
+    let out = Command::new("sh")
+        .args(["-c", "command -v \"$0\"", program])
+        .output()?;
+    let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    if !out.status.success() || path.is_empty() {
+        bail!("{program} is not on PATH: run `cargo xtask setup`");
+    }
+    Ok(path)
 }
 
 fn describe(cmd: &Command) -> String {

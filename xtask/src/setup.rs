@@ -7,7 +7,8 @@ use crate::cmd::{command, exec, have, root};
 pub fn run() -> anyhow::Result<()> {
     wasm_target()?;
     debian_packages()?;
-    wasm_pack()?;
+    cargo_tool("wasm-pack", "wasm-pack")?;
+    cargo_tool("geckodriver", "geckodriver")?;
     wasm_bindgen_cli()?;
     npm_packages()?;
     crate::peers::setup()
@@ -24,12 +25,13 @@ fn wasm_target() -> anyhow::Result<()> {
     ))
 }
 
-/// Chromium and its driver for the browser tests, Node.js for Playwright,
+/// Chromium and its driver, and Firefox, for the browser tests; Node.js for Playwright,
 /// Python for the peer check.
 fn debian_packages() -> anyhow::Result<()> {
     let wanted = [
         ("/usr/bin/chromium", "chromium"),
         ("/usr/bin/chromedriver", "chromium-driver"),
+        ("/usr/bin/firefox-esr", "firefox-esr"),
         ("/usr/bin/node", "nodejs"),
         ("/usr/bin/npm", "npm"),
         ("/usr/bin/python3", "python3"),
@@ -53,11 +55,26 @@ fn debian_packages() -> anyhow::Result<()> {
     exec(command("apt-get", &args).env("DEBIAN_FRONTEND", "noninteractive"))
 }
 
-fn wasm_pack() -> anyhow::Result<()> {
-    if have("wasm-pack") {
+/// A tool from crates.io, installed if `program` is not on PATH.
+fn cargo_tool(program: &str, krate: &str) -> anyhow::Result<()> {
+    if have(program) {
         return Ok(());
     }
-    exec(&mut command("cargo", &["install", "wasm-pack", "--locked"]))
+    cargo_install(&[krate])
+}
+
+/// `cargo install`, with the crate's own lock file first: that lock file can
+/// pin a dependency the registry no longer serves, so then without it.
+fn cargo_install(args: &[&str]) -> anyhow::Result<()> {
+    let install = |locked: bool| {
+        let mut all = vec!["install"];
+        all.extend(args);
+        if locked {
+            all.push("--locked");
+        }
+        exec(&mut command("cargo", &all))
+    };
+    install(true).or_else(|_| install(false))
 }
 
 /// wasm-pack cannot download its helpers here, so the `wasm-bindgen` CLI (and
@@ -68,21 +85,7 @@ fn wasm_bindgen_cli() -> anyhow::Result<()> {
     if String::from_utf8_lossy(&out.stdout).trim() == format!("wasm-bindgen {version}") {
         return Ok(());
     }
-    let install = |locked: bool| {
-        let mut args = vec![
-            "install",
-            "wasm-bindgen-cli",
-            "--version",
-            &version,
-            "--force",
-        ];
-        if locked {
-            args.push("--locked");
-        }
-        exec(&mut command("cargo", &args))
-    };
-    // Its lock file can pin a dependency the registry no longer serves.
-    install(true).or_else(|_| install(false))
+    cargo_install(&["wasm-bindgen-cli", "--version", &version, "--force"])
 }
 
 /// Playwright (driving Debian's Chromium), binaryen's `wasm-opt` and
