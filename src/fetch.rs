@@ -8,7 +8,6 @@ use std::{
 };
 
 use bytes::Bytes;
-use futures_util::Stream;
 use http::{HeaderMap, Request, Response};
 use http_body::{Body, Frame};
 use http_body_util::BodyExt;
@@ -18,7 +17,6 @@ use tonic_web::GrpcWebCall;
 use tower_service::Service;
 use wasm_bindgen::{JsCast, JsValue, prelude::wasm_bindgen};
 use wasm_bindgen_futures::JsFuture;
-use wasm_streams::readable::IntoStream;
 use web_sys::{AbortController, RequestInit};
 
 use crate::{status::check_http_response, unshared::Unshared};
@@ -145,18 +143,52 @@ impl Drop for AbortOnDrop {
 
 /// The response body as it streams in; dropping it aborts the fetch.
 pub struct FetchBody {
-    live: Unshared<Option<(IntoStream<'static>, AbortOnDrop)>>,
+    live: Unshared<Option<(Chunks, AbortOnDrop)>>,
 }
 
 impl FetchBody {
     fn new(stream: Option<web_sys::ReadableStream>, abort: AbortOnDrop) -> Self {
-        let stream = stream.map(|s| {
-            let chunks = wasm_streams::ReadableStream::from_raw(s.unchecked_into()).into_stream();
-            (chunks, abort)
+        let live = stream.map(|s| {
+            let reader = s.get_reader().unchecked_into();
+            (
+                Chunks {
+                    reader,
+                    pending: None,
+                },
+                abort,
+            )
         });
         Self {
-            live: Unshared(stream),
+            live: Unshared(live),
         }
+    }
+}
+
+/// The chunks of a `ReadableStream`, one `read()` at a time.
+struct Chunks {
+    reader: web_sys::ReadableStreamDefaultReader,
+    pending: Option<JsFuture>,
+}
+
+impl Chunks {
+    /// The next chunk; `None` at the end of the stream.
+    fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, JsValue>>> {
+        let reader = &self.reader;
+        let read = self
+            .pending
+            .get_or_insert_with(|| JsFuture::from(reader.read()));
+        let result = ready!(Pin::new(read).poll(cx));
+        self.pending = None;
+        let result = match result {
+            Ok(result) => result,
+            Err(error) => return Poll::Ready(Some(Err(error))),
+        };
+        let field = |name: &str| js_sys::Reflect::get(&result, &name.into()).unwrap_or_default();
+        if field("done").as_bool() == Some(true) {
+            return Poll::Ready(None);
+        }
+        let chunk: Uint8Array = field("value").unchecked_into();
+        Poll::Ready(Some(Ok(chunk.to_vec().into())))
     }
 }
 
@@ -172,10 +204,8 @@ impl Body for FetchBody {
         let Some((chunks, _)) = live else {
             return Poll::Ready(None);
         };
-        match ready!(Pin::new(chunks).poll_next(cx)) {
-            Some(Ok(chunk)) => Poll::Ready(Some(Ok(Frame::data(
-                Uint8Array::new(&chunk).to_vec().into(),
-            )))),
+        match ready!(chunks.poll_chunk(cx)) {
+            Some(Ok(chunk)) => Poll::Ready(Some(Ok(Frame::data(chunk)))),
             Some(Err(error)) => {
                 *live = None;
                 Poll::Ready(Some(Err(network_failure(error))))

@@ -12,10 +12,12 @@ use super::{
 };
 use crate::{Channel, proto};
 
-/// A JS client class holding a generated client and default options.
+/// A JS client class holding a generated client and default options. Docs
+/// go in as `#[doc = "..."]`: wasm-bindgen would copy a `///` passed
+/// through a macro into the TypeScript declarations as `r" ...`.
 macro_rules! client {
-    ($(#[$doc:meta])* $name:ident => $generated:ty) => {
-        $(#[$doc])*
+    ($(#[doc = $doc:tt])* $name:ident => $generated:ty) => {
+        $(#[doc = $doc])*
         #[wasm_bindgen]
         pub struct $name {
             client: $generated,
@@ -42,29 +44,29 @@ macro_rules! client {
 }
 
 client!(
-    /// `demo.v1.Greeter`.
+    #[doc = " `demo.v1.Greeter`."]
     GreeterClient => proto::greeter_client::GreeterClient<Channel>
 );
 client!(
-    /// `demo.v1.Updates`.
+    #[doc = " `demo.v1.Updates`."]
     UpdatesClient => proto::updates_client::UpdatesClient<Channel>
 );
 client!(
-    /// `demo.v1.Work`.
+    #[doc = " `demo.v1.Work`."]
     WorkClient => proto::work_client::WorkClient<Channel>
 );
 client!(
-    /// `demo.v1.Stats`: the server's live counters.
+    #[doc = " `demo.v1.Stats`: the server's live counters."]
     StatsClient => proto::stats_client::StatsClient<Channel>
 );
 
 /// One RPC as a method of a client class: a unary call returns a promise, a
 /// server stream an async iterable (`MessageStream`).
 macro_rules! rpc {
-    ($(#[$doc:meta])* $client:ident . $method:ident as $js:literal ($arg:ty) -> $ret:literal via $run:ident) => {
+    ($(#[doc = $doc:tt])* $client:ident . $method:ident as $js:literal ($arg:ty) -> $ret:literal via $run:ident) => {
         #[wasm_bindgen]
         impl $client {
-            $(#[$doc])*
+            $(#[doc = $doc])*
             #[wasm_bindgen(js_name = $js, unchecked_return_type = $ret)]
             pub fn $method(&self, request: $arg, options: Option<CallOptionsArg>) -> JsValue {
                 let mut client = self.client.clone();
@@ -78,18 +80,18 @@ macro_rules! rpc {
 }
 
 rpc!(
-    /// Resolves with `{ message }`; rejects with a `GrpcError` or a `TypeError`.
+    #[doc = " Resolves with `{ message }`; rejects with a `GrpcError` or a `TypeError`."]
     GreeterClient.say_hello as "sayHello"(HelloRequestArg) -> "Promise<HelloReply>" via unary
 );
 rpc!(
-    /// Updates as an async iterable: `for await` reads them, `break` cancels the call.
+    #[doc = " Updates as an async iterable: `for await` reads them, `break` cancels the call."]
     UpdatesClient.watch as "watch"(WatchRequestArg) -> "MessageStream<Update>" via server_stream
 );
 rpc!(
-    /// Resolves with `{ result }` (the number of primes below `n`).
+    #[doc = " Resolves with `{ result }` (the number of primes below `n`)."]
     WorkClient.compute as "compute"(ComputeRequestArg) -> "Promise<ComputeReply>" via unary
 );
 rpc!(
-    /// Snapshots of every tier's counters every `intervalMs`, as an async iterable.
+    #[doc = " Snapshots of every tier's counters every `intervalMs`, as an async iterable."]
     StatsClient.watch as "watch"(StatsRequestArg) -> "MessageStream<StatsSnapshot>" via server_stream
 );
