@@ -2,7 +2,7 @@
 use crate::{pkg, server::Server, setup};
 
 pub fn run(addr: &str) -> anyhow::Result<()> {
-    setup::run()?;
+    setup::build_tools()?;
     pkg::build()?;
     let server = Server::start(addr)?;
     eprintln!("xtask: the demo is at {}/ (Ctrl-C stops it)", server.url);

@@ -4,13 +4,27 @@ use anyhow::{Context, bail};
 
 use crate::cmd::{command, exec, have, root};
 
-pub fn run() -> anyhow::Result<()> {
+/// What building the npm package needs (the demo needs no more).
+pub fn build_tools() -> anyhow::Result<()> {
     wasm_target()?;
-    debian_packages()?;
+    debian_packages(&[("/usr/bin/node", "nodejs"), ("/usr/bin/npm", "npm")])?;
     cargo_tool("wasm-pack", "wasm-pack")?;
-    cargo_tool("geckodriver", "geckodriver")?;
     wasm_bindgen_cli()?;
-    npm_packages()?;
+    npm_packages()
+}
+
+/// Everything: the build's tools, the browsers and drivers for the browser
+/// tests, Python (with `grpcio`) for the peer check.
+pub fn run() -> anyhow::Result<()> {
+    build_tools()?;
+    debian_packages(&[
+        ("/usr/bin/chromium", "chromium"),
+        ("/usr/bin/chromedriver", "chromium-driver"),
+        ("/usr/bin/firefox-esr", "firefox-esr"),
+        ("/usr/bin/python3", "python3"),
+    ])?;
+    python_venv()?;
+    cargo_tool("geckodriver", "geckodriver")?;
     crate::peers::setup()
 }
 
@@ -25,34 +39,33 @@ fn wasm_target() -> anyhow::Result<()> {
     ))
 }
 
-/// Chromium and its driver, and Firefox, for the browser tests; Node.js for Playwright,
-/// Python for the peer check.
-fn debian_packages() -> anyhow::Result<()> {
-    let wanted = [
-        ("/usr/bin/chromium", "chromium"),
-        ("/usr/bin/chromedriver", "chromium-driver"),
-        ("/usr/bin/firefox-esr", "firefox-esr"),
-        ("/usr/bin/node", "nodejs"),
-        ("/usr/bin/npm", "npm"),
-        ("/usr/bin/python3", "python3"),
-    ];
-    let mut missing: Vec<&str> = wanted
+/// Debian's packages for the `(path, package)` pairs whose path is missing.
+fn debian_packages(wanted: &[(&str, &str)]) -> anyhow::Result<()> {
+    let missing: Vec<&str> = wanted
         .iter()
         .filter(|(path, _)| !std::path::Path::new(path).exists())
         .map(|(_, pkg)| *pkg)
         .collect();
-    // Debian's python3 makes virtualenvs only with python3-venv.
-    let venv = command("python3", &["-c", "import ensurepip, venv"]).output();
-    if !venv.is_ok_and(|o| o.status.success()) {
-        missing.push("python3-venv");
-    }
     if missing.is_empty() {
         return Ok(());
     }
+    apt_install(&missing)
+}
+
+fn apt_install(packages: &[&str]) -> anyhow::Result<()> {
     exec(&mut command("apt-get", &["update", "-qq"]))?;
     let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
-    args.extend(&missing);
+    args.extend(packages);
     exec(command("apt-get", &args).env("DEBIAN_FRONTEND", "noninteractive"))
+}
+
+/// Debian's python3 makes virtualenvs only with python3-venv.
+fn python_venv() -> anyhow::Result<()> {
+    let venv = command("python3", &["-c", "import ensurepip, venv"]).output();
+    if venv.is_ok_and(|o| o.status.success()) {
+        return Ok(());
+    }
+    apt_install(&["python3-venv"])
 }
 
 /// A tool from crates.io, installed if `program` is not on PATH.
