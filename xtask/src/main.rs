@@ -32,6 +32,8 @@ enum Task {
     },
     /// Run every test: lints, server tests, browser tests of the client and the page.
     Test,
+    /// Measure what the deadline layer and a second tier cost per call.
+    Bench,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -39,5 +41,9 @@ fn main() -> anyhow::Result<()> {
         Task::Setup => setup::run(),
         Task::Demo { addr } => demo::run(&addr),
         Task::Test => test::run(),
+        Task::Bench => cmd::exec(&mut cmd::command(
+            "cargo",
+            &["bench", "-p", "demo-server", "--bench", "overhead"],
+        )),
     }
 }

@@ -21,7 +21,10 @@ impl Greeter for GreeterBackend {
         let HelloRequest { name, delay_ms } = request.into_inner();
         // Async work stops here at once when the call is cancelled: the
         // deadline layer drops this future.
-        tokio::time::sleep(Duration::from_millis(delay_ms.into())).await;
+        if delay_ms > 0 {
+            // (Even a zero sleep waits for tokio's next 1 ms timer tick.)
+            tokio::time::sleep(Duration::from_millis(delay_ms.into())).await;
+        }
         let name = if name.is_empty() { "stranger" } else { &name };
         Ok(Response::new(HelloReply {
             message: format!("Hello, {name}!"),
