@@ -22,7 +22,7 @@ use std::{
 
 use futures_util::future::BoxFuture;
 use http::{Request, Response};
-use http_body::{Body as HttpBody, Frame, SizeHint};
+use http_body::{Body as HttpBody, Frame};
 use tokio::time::Sleep;
 use tonic::{Code, Status, body::Body};
 use tower::{Layer, Service};
@@ -106,14 +106,15 @@ where
         let handler = ctx.clone().scope(inner.call(req));
         Box::pin(async move {
             let guard = DisconnectGuard(Some(ctx.clone()));
-            let sleep = deadline.map(|d| Box::pin(tokio::time::sleep_until(d.into())));
-            let response = match sleep {
+            // One timer for the whole call: before the response, then in its body.
+            let mut sleep = deadline.map(|d| Box::pin(tokio::time::sleep_until(d.into())));
+            let response = match sleep.as_mut() {
                 None => handler.await,
                 Some(sleep) => tokio::select! {
                     biased;
                     response = handler => response,
                     () = sleep => {
-                        guard.disarm(CancelReason::Deadline);
+                        guard.cancel(CancelReason::Deadline);
                         return Ok(grpc_status::trailers_only(CancelReason::Deadline.status()));
                     }
                 },
@@ -124,7 +125,6 @@ where
                 ctx.end(code); // trailers-only: the call is over
                 return Ok(response);
             }
-            let sleep = deadline.map(|d| Box::pin(tokio::time::sleep_until(d.into())));
             Ok(response.map(|body| {
                 Body::new(CallBody {
                     inner: Some(body),
@@ -141,7 +141,8 @@ where
 struct DisconnectGuard(Option<CallContext>);
 
 impl DisconnectGuard {
-    fn disarm(mut self, reason: CancelReason) {
+    /// Cancels the call for `reason` instead.
+    fn cancel(mut self, reason: CancelReason) {
         if let Some(ctx) = self.0.take() {
             ctx.cancel(reason);
         }
@@ -210,10 +211,6 @@ impl HttpBody for CallBody {
 
     fn is_end_stream(&self) -> bool {
         self.ctx.is_none()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        SizeHint::default()
     }
 }
 

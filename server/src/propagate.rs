@@ -30,7 +30,7 @@ use crate::{
 };
 
 /// Wraps an upstream channel: `Propagate::new(channel)` or
-/// `ServiceBuilder::new().layer(PropagateLayer).service(channel)`.
+/// `ServiceBuilder::new().layer(PropagateLayer::default()).service(channel)`.
 #[derive(Clone, Copy, Debug)]
 pub struct PropagateLayer {
     allowance: Duration,
@@ -129,8 +129,9 @@ where
                 () = token.cancelled() => return Ok(grpc_status::trailers_only(status_of(&ctx))),
                 response = call => match response.map_err(Into::into) {
                     Ok(response) => response,
-                    // tonic's channel enforces the timeout we sent it and
-                    // calls that CANCELLED; the caller's deadline has passed.
+                    // tonic's `Channel` enforces the timeout we sent and
+                    // fails with TimeoutExpired (CANCELLED to its caller):
+                    // that is a deadline.
                     Err(e) if is_timeout(&*e) => {
                         return Ok(grpc_status::trailers_only(CancelReason::Deadline.status()));
                     }

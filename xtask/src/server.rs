@@ -9,7 +9,7 @@ use std::{
 
 use anyhow::{Context, bail};
 
-use crate::cmd::{exec, root};
+use crate::cmd::{command, exec, root};
 
 pub struct Server {
     child: Child,
@@ -20,11 +20,10 @@ pub struct Server {
 impl Server {
     /// Builds `demo-server` and starts both tiers on `addr` and the next port.
     pub fn start(addr: &str) -> anyhow::Result<Self> {
-        exec(
-            Command::new("cargo")
-                .args(["build", "--quiet", "-p", "demo-server"])
-                .current_dir(root()),
-        )?;
+        exec(&mut command(
+            "cargo",
+            &["build", "--quiet", "-p", "demo-server"],
+        ))?;
         let (host, port) = addr.rsplit_once(':').context("addr is host:port")?;
         let backend = format!("{host}:{}", port.parse::<u16>()? + 1);
         let child = Command::new(root().join("target/debug/demo-server"))

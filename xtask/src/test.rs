@@ -13,29 +13,16 @@ const TEST_ADDR: &str = "127.0.0.1:47080";
 pub fn run() -> anyhow::Result<()> {
     setup::run()?;
     exec(&mut command("cargo", &["fmt", "--all", "--check"]))?;
-    exec(&mut command(
-        "cargo",
-        &[
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ],
-    ))?;
-    exec(&mut command(
-        "cargo",
-        &[
-            "clippy",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ],
-    ))?;
+    // The workspace on the host, then the client crate as the browser gets it.
+    for target in [
+        &["--workspace"][..],
+        &["--target", "wasm32-unknown-unknown"],
+    ] {
+        let mut args = vec!["clippy"];
+        args.extend(target);
+        args.extend(["--all-targets", "--", "-D", "warnings"]);
+        exec(&mut command("cargo", &args))?;
+    }
     // Native tests: the server's (against live in-process servers) and the
     // client core's pure logic.
     exec(&mut command("cargo", &["test", "--workspace"]))?;
