@@ -3,10 +3,12 @@ import { chromium } from "playwright-core";
 
 export const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 
-export function launch() {
+/** `extraArgs`: e.g. `--ignore-certificate-errors-spki-list=HASH` for a self-signed server. */
+export function launch(extraArgs = []) {
   return chromium.launch({
     executablePath: CHROMIUM,
     args: [
+      ...extraArgs,
       "--no-sandbox",
       "--disable-gpu",
       "--disable-dev-shm-usage",

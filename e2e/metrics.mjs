@@ -35,15 +35,19 @@ export const TIERS = ["frontend", "backend"];
 export async function methodStats(baseUrl, service, method) {
   const series = await scrape(baseUrl);
   const stats = {};
-  for (const tier of TIERS) {
-    const call = { tier, grpc_service: service, grpc_method: method };
-    const handled = (grpc_code) => value(series, "grpc_server_handled_total", { ...call, grpc_code });
-    stats[tier] = {
-      inFlight: value(series, "grpc_server_in_flight", call),
-      started: value(series, "grpc_server_started_total", call),
-      cancelled: handled("Canceled"),
-      deadlineExceeded: handled("DeadlineExceeded"),
-    };
-  }
+  for (const tier of TIERS) stats[tier] = callStats(series, { tier, grpc_service: service, grpc_method: method });
   return stats;
+}
+
+/** The counters of the calls whose labels include `call`, in one scrape. */
+export function callStats(series, call) {
+  const handled = (grpc_code) => value(series, "grpc_server_handled_total", { ...call, grpc_code });
+  return {
+    inFlight: value(series, "grpc_server_in_flight", call),
+    started: value(series, "grpc_server_started_total", call),
+    ok: handled("OK"),
+    cancelled: handled("Canceled"),
+    deadlineExceeded: handled("DeadlineExceeded"),
+    unavailable: handled("Unavailable"),
+  };
 }

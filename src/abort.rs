@@ -7,11 +7,13 @@ use std::{
     task::{Context, Poll, Waker},
 };
 
-use tonic::{Code, Status};
 use wasm_bindgen::{JsCast, JsValue, closure::Closure};
 use web_sys::AbortSignal;
 
-use crate::unshared::Unshared;
+use crate::{
+    status::{Code, Failure},
+    unshared::Unshared,
+};
 
 /// An `AbortSignal` for one call, carried in the request's extensions (see
 /// [`RequestExt::with_signal`](crate::RequestExt::with_signal)).
@@ -87,9 +89,9 @@ impl Drop for Aborted {
     }
 }
 
-/// The status for a call ended by its signal: a `TimeoutError` reason (what
+/// How a call ended by its signal failed: a `TimeoutError` reason (what
 /// `AbortSignal.timeout()` aborts with) is a deadline, anything else a cancel.
-pub(crate) fn status_for_abort(reason: &JsValue) -> Status {
+pub(crate) fn failure_for_abort(reason: &JsValue) -> Failure {
     let name = js_sys::Reflect::get(reason, &"name".into())
         .ok()
         .and_then(|n| n.as_string());
@@ -98,13 +100,13 @@ pub(crate) fn status_for_abort(reason: &JsValue) -> Status {
         .and_then(|m| m.as_string())
         .or_else(|| reason.as_string())
         .unwrap_or_default();
-    Status::new(code_for_abort(name.as_deref()), abort_message(&detail))
+    Failure::new(code_for_abort(name.as_deref()), abort_message(&detail))
 }
 
 fn code_for_abort(reason_name: Option<&str>) -> Code {
     match reason_name {
-        Some("TimeoutError") => Code::DeadlineExceeded,
-        _ => Code::Cancelled,
+        Some("TimeoutError") => Code::DEADLINE_EXCEEDED,
+        _ => Code::CANCELLED,
     }
 }
 
@@ -122,9 +124,12 @@ mod tests {
 
     #[test]
     fn a_timeout_reason_is_a_deadline_and_anything_else_a_cancel() {
-        assert_eq!(code_for_abort(Some("TimeoutError")), Code::DeadlineExceeded);
-        assert_eq!(code_for_abort(Some("AbortError")), Code::Cancelled);
-        assert_eq!(code_for_abort(None), Code::Cancelled);
+        assert_eq!(
+            code_for_abort(Some("TimeoutError")),
+            Code::DEADLINE_EXCEEDED
+        );
+        assert_eq!(code_for_abort(Some("AbortError")), Code::CANCELLED);
+        assert_eq!(code_for_abort(None), Code::CANCELLED);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use http_body::{Body, Frame};
 use tonic::Status;
 
-use crate::{guard::Guard, unshared::Unshared};
+use crate::{channel::status_of, guard::Guard, unshared::Unshared};
 
 /// A response body that ends early when its call's guard fires. Dropping the
 /// inner body (the fetch's) aborts the `fetch`.
@@ -27,7 +27,8 @@ impl<B> GuardedBody<B> {
 
 impl<B> Body for GuardedBody<B>
 where
-    B: Body<Data = Bytes, Error = Status> + Unpin,
+    B: Body<Data = Bytes> + Unpin,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     type Data = Bytes;
     type Error = Status;
@@ -40,11 +41,11 @@ where
         let Some((body, guard)) = live else {
             return Poll::Ready(None);
         };
-        if let Poll::Ready(status) = guard.poll_fired(cx) {
+        if let Poll::Ready(failure) = guard.poll_fired(cx) {
             *live = None;
-            return Poll::Ready(Some(Err(status)));
+            return Poll::Ready(Some(Err(failure.into())));
         }
-        let frame = ready!(Pin::new(body).poll_frame(cx));
+        let frame = ready!(Pin::new(body).poll_frame(cx)).map(|f| f.map_err(status_of));
         if frame.is_none() {
             // Done: release the signal's listener and the timer now.
             *live = None;

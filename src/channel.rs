@@ -9,6 +9,8 @@ use std::{
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response};
 use tonic::{Status, body::Body};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
 use tonic_web::GrpcWebClientService;
 use tower_service::Service;
 
@@ -21,6 +23,11 @@ pub type GrpcWebFetch = GrpcWebClientService<Fetch>;
 /// gRPC-Web over `fetch` where each call honours the [`Signal`] and
 /// [`Deadline`] in its request extensions and the timeout set with
 /// `tonic::Request::set_timeout`.
+///
+/// The transport is this crate's [`Fetch`] by default; any other gRPC-Web
+/// transport whose dropped calls abort their fetch works too, e.g. a
+/// `tonic_web_wasm_client::Client` an app already has:
+/// `Channel::with_transport(tonic_web_wasm_client::Client::new(url))`.
 ///
 /// Ending a call early drops the transport's call or response body, which
 /// aborts the `fetch`: the server sees the disconnect.
@@ -45,9 +52,11 @@ impl<T> Channel<T> {
 
 impl<T, B> Service<Request<Body>> for Channel<T>
 where
-    T: Service<Request<Body>, Response = Response<B>, Error = Status> + Clone + 'static,
+    T: Service<Request<Body>, Response = Response<B>> + Clone + 'static,
+    T::Error: Into<BoxError>,
     T::Future: 'static,
-    B: http_body::Body<Data = Bytes, Error = Status> + Unpin + 'static,
+    B: http_body::Body<Data = Bytes> + Unpin + 'static,
+    B::Error: Into<BoxError>,
 {
     type Response = Response<GuardedBody<B>>;
     type Error = Status;
@@ -67,7 +76,8 @@ async fn call<T, B>(
     mut request: Request<Body>,
 ) -> Result<Response<GuardedBody<B>>, Status>
 where
-    T: Service<Request<Body>, Response = Response<B>, Error = Status>,
+    T: Service<Request<Body>, Response = Response<B>>,
+    T::Error: Into<BoxError>,
 {
     let signal = request
         .extensions()
@@ -78,7 +88,7 @@ where
         announced_timeout(&request)?.map(Deadline::after),
     );
     let mut guard = Guard::new(signal, deadline);
-    guard.check()?;
+    guard.check().map_err(Status::from)?;
     if let Some(deadline) = deadline {
         // What is left now, rounded down: the server's deadline is never later than ours.
         let value = HeaderValue::from_str(&grpc_timeout::encode(deadline.remaining()))
@@ -88,14 +98,20 @@ where
     let mut fetch = std::pin::pin!(transport.call(request));
     let response = poll_fn(|cx| {
         // The signal's verdict first, so an abort racing the response still cancels.
-        if let Poll::Ready(status) = guard.poll_fired(cx) {
-            return Poll::Ready(Err(status));
+        if let Poll::Ready(failure) = guard.poll_fired(cx) {
+            return Poll::Ready(Err(failure.into()));
         }
-        fetch.as_mut().poll(cx)
+        fetch.as_mut().poll(cx).map_err(status_of)
     })
     .await?;
     // On the error path above `fetch` is dropped here, which aborts the request.
     Ok(response.map(|body| GuardedBody::new(body, guard)))
+}
+
+/// The status in a transport's error (tonic-web-wasm-client wraps a
+/// `Status` in its own error type; tonic finds it in the source chain).
+pub(crate) fn status_of(error: impl Into<BoxError>) -> Status {
+    Status::from_error(error.into())
 }
 
 /// The relative deadline set with `tonic::Request::set_timeout`, if any.

@@ -11,22 +11,17 @@ use bytes::Bytes;
 use http::{HeaderMap, Request, Response};
 use http_body::{Body, Frame};
 use http_body_util::BodyExt;
-use js_sys::{Array, Promise, Uint8Array};
+use js_sys::Array;
 use tonic::Status;
 use tonic_web::GrpcWebCall;
 use tower_service::Service;
-use wasm_bindgen::{JsCast, JsValue, prelude::wasm_bindgen};
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, RequestInit};
+use wasm_bindgen::{JsCast, JsValue};
 
-use crate::{status::check_http_response, unshared::Unshared};
-
-#[wasm_bindgen]
-extern "C" {
-    // The global `fetch`, in windows and workers alike.
-    #[wasm_bindgen(js_name = fetch)]
-    fn global_fetch(request: &web_sys::Request) -> Promise;
-}
+use crate::{
+    browser::{AbortOnDrop, Chunks, describe, network_failure_message, post},
+    status::http_failure,
+    unshared::Unshared,
+};
 
 /// `fetch` to a gRPC-Web server at a base URL.
 #[derive(Clone, Debug)]
@@ -74,25 +69,27 @@ async fn fetch(
     }
     headers.set("x-grpc-web", "1").map_err(js_failure)?;
 
-    let abort = AbortOnDrop(AbortController::new().map_err(js_failure)?);
-    let init = RequestInit::new();
-    init.set_method("POST");
-    init.set_headers(&headers);
-    init.set_body(&Uint8Array::from(body.as_ref()));
-    init.set_signal(Some(&abort.0.signal()));
-    let request = web_sys::Request::new_with_str_and_init(&format!("{base_url}{path}"), &init)
-        .map_err(js_failure)?;
-
+    let (response, abort) =
+        post(&format!("{base_url}{path}"), &headers, &body).map_err(js_failure)?;
     // If this future is dropped here, `abort` goes with it and aborts the fetch.
-    let response: web_sys::Response = JsFuture::from(global_fetch(&request))
+    let response: web_sys::Response = response
         .await
-        .map_err(network_failure)?
+        .map_err(|e| network_failure(&e))?
         .unchecked_into();
 
     let mut head = Response::builder().status(response.status());
     let header_map = head.headers_mut().expect("a fresh builder");
     read_headers(&response.headers(), header_map);
-    check_http_response(response.status(), header_map)?;
+    let content_type = header_map
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    if let Some(failure) = http_failure(
+        response.status(),
+        content_type,
+        header_map.contains_key("grpc-status"),
+    ) {
+        return Err(failure.into());
+    }
     let body = FetchBody::new(response.body(), abort);
     head.body(body).map_err(|e| Status::internal(e.to_string()))
 }
@@ -115,30 +112,12 @@ fn read_headers(headers: &web_sys::Headers, into: &mut HeaderMap) {
     }
 }
 
-/// `fetch` rejects (and a body stream errors) only when the network, or CORS,
-/// which a page cannot tell apart from it, failed.
-fn network_failure(error: JsValue) -> Status {
-    Status::unavailable(format!("fetch failed: {}", describe(&error)))
+fn network_failure(error: &JsValue) -> Status {
+    Status::unavailable(network_failure_message(error))
 }
 
 fn js_failure(error: JsValue) -> Status {
     Status::internal(describe(&error))
-}
-
-fn describe(error: &JsValue) -> String {
-    js_sys::Reflect::get(error, &"message".into())
-        .ok()
-        .and_then(|m| m.as_string())
-        .unwrap_or_else(|| format!("{error:?}"))
-}
-
-/// Aborts its fetch when dropped (a no-op once the response has been read).
-struct AbortOnDrop(AbortController);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }
 
 /// The response body as it streams in; dropping it aborts the fetch.
@@ -148,47 +127,9 @@ pub struct FetchBody {
 
 impl FetchBody {
     fn new(stream: Option<web_sys::ReadableStream>, abort: AbortOnDrop) -> Self {
-        let live = stream.map(|s| {
-            let reader = s.get_reader().unchecked_into();
-            (
-                Chunks {
-                    reader,
-                    pending: None,
-                },
-                abort,
-            )
-        });
         Self {
-            live: Unshared(live),
+            live: Unshared(stream.map(|s| (Chunks::new(s), abort))),
         }
-    }
-}
-
-/// The chunks of a `ReadableStream`, one `read()` at a time.
-struct Chunks {
-    reader: web_sys::ReadableStreamDefaultReader,
-    pending: Option<JsFuture>,
-}
-
-impl Chunks {
-    /// The next chunk; `None` at the end of the stream.
-    fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, JsValue>>> {
-        let reader = &self.reader;
-        let read = self
-            .pending
-            .get_or_insert_with(|| JsFuture::from(reader.read()));
-        let result = ready!(Pin::new(read).poll(cx));
-        self.pending = None;
-        let result = match result {
-            Ok(result) => result,
-            Err(error) => return Poll::Ready(Some(Err(error))),
-        };
-        let field = |name: &str| js_sys::Reflect::get(&result, &name.into()).unwrap_or_default();
-        if field("done").as_bool() == Some(true) {
-            return Poll::Ready(None);
-        }
-        let chunk: Uint8Array = field("value").unchecked_into();
-        Poll::Ready(Some(Ok(chunk.to_vec().into())))
     }
 }
 
@@ -205,10 +146,10 @@ impl Body for FetchBody {
             return Poll::Ready(None);
         };
         match ready!(chunks.poll_chunk(cx)) {
-            Some(Ok(chunk)) => Poll::Ready(Some(Ok(Frame::data(chunk)))),
+            Some(Ok(chunk)) => Poll::Ready(Some(Ok(Frame::data(chunk.into())))),
             Some(Err(error)) => {
                 *live = None;
-                Poll::Ready(Some(Err(network_failure(error))))
+                Poll::Ready(Some(Err(network_failure(&error))))
             }
             None => {
                 *live = None;

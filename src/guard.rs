@@ -5,12 +5,12 @@ use std::{
     task::{Context, Poll},
 };
 
-use tonic::Status;
 use web_sys::AbortSignal;
 
 use crate::{
-    abort::{Aborted, status_for_abort},
+    abort::{Aborted, failure_for_abort},
     deadline::{Deadline, expired},
+    status::{Code, Failure},
 };
 
 pub(crate) struct Guard {
@@ -31,9 +31,9 @@ impl Guard {
 
     /// Fails if the call must not even start: the signal has aborted or the
     /// deadline has passed (the signal's verdict first).
-    pub fn check(&self) -> Result<(), Status> {
+    pub fn check(&self) -> Result<(), Failure> {
         if let Some(reason) = self.aborted.as_ref().and_then(Aborted::reason_now) {
-            return Err(status_for_abort(&reason));
+            return Err(failure_for_abort(&reason));
         }
         if self.deadline.is_some_and(|d| d.remaining().is_zero()) {
             return Err(deadline_exceeded());
@@ -42,11 +42,11 @@ impl Guard {
     }
 
     /// Ready with the status once the signal aborts or the deadline passes.
-    pub fn poll_fired(&mut self, cx: &mut Context<'_>) -> Poll<Status> {
+    pub fn poll_fired(&mut self, cx: &mut Context<'_>) -> Poll<Failure> {
         if let Some(aborted) = &mut self.aborted
             && let Poll::Ready(reason) = Pin::new(aborted).poll(cx)
         {
-            return Poll::Ready(status_for_abort(&reason));
+            return Poll::Ready(failure_for_abort(&reason));
         }
         if let Some(timer) = &mut self.timer
             && timer.as_mut().poll(cx).is_ready()
@@ -57,6 +57,6 @@ impl Guard {
     }
 }
 
-fn deadline_exceeded() -> Status {
-    Status::deadline_exceeded("the call's deadline passed")
+fn deadline_exceeded() -> Failure {
+    Failure::new(Code::DEADLINE_EXCEEDED, "the call's deadline passed")
 }

@@ -1,59 +1,140 @@
-//! gRPC status codes: their spec names, and what an HTTP failure means in them.
-use http::HeaderMap;
-use tonic::{Code, Status};
+//! gRPC status codes, their spec names, what an HTTP failure means in them,
+//! and [`Failure`]: how a call ended, without tonic, so that the JS path
+//! carries no tonic (the Rust API turns it into a `tonic::Status`).
+use wasm_bindgen::prelude::*;
 
-/// The gRPC spec's name for `code` (`"DEADLINE_EXCEEDED"`), as `GrpcError.codeName` shows it.
-pub fn code_name(code: Code) -> &'static str {
-    CODES[code as usize].0
+/// gRPC status codes, numbered as the gRPC spec numbers them (JS: `Code`,
+/// `Code.CANCELLED === 1`).
+#[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+#[wasm_bindgen]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Code {
+    OK = 0,
+    CANCELLED = 1,
+    UNKNOWN = 2,
+    INVALID_ARGUMENT = 3,
+    DEADLINE_EXCEEDED = 4,
+    NOT_FOUND = 5,
+    ALREADY_EXISTS = 6,
+    PERMISSION_DENIED = 7,
+    RESOURCE_EXHAUSTED = 8,
+    FAILED_PRECONDITION = 9,
+    ABORTED = 10,
+    OUT_OF_RANGE = 11,
+    UNIMPLEMENTED = 12,
+    INTERNAL = 13,
+    UNAVAILABLE = 14,
+    DATA_LOSS = 15,
+    UNAUTHENTICATED = 16,
 }
 
-/// Every code by number, with its spec name.
-pub const CODES: [(&str, Code); 17] = [
-    ("OK", Code::Ok),
-    ("CANCELLED", Code::Cancelled),
-    ("UNKNOWN", Code::Unknown),
-    ("INVALID_ARGUMENT", Code::InvalidArgument),
-    ("DEADLINE_EXCEEDED", Code::DeadlineExceeded),
-    ("NOT_FOUND", Code::NotFound),
-    ("ALREADY_EXISTS", Code::AlreadyExists),
-    ("PERMISSION_DENIED", Code::PermissionDenied),
-    ("RESOURCE_EXHAUSTED", Code::ResourceExhausted),
-    ("FAILED_PRECONDITION", Code::FailedPrecondition),
-    ("ABORTED", Code::Aborted),
-    ("OUT_OF_RANGE", Code::OutOfRange),
-    ("UNIMPLEMENTED", Code::Unimplemented),
-    ("INTERNAL", Code::Internal),
-    ("UNAVAILABLE", Code::Unavailable),
-    ("DATA_LOSS", Code::DataLoss),
-    ("UNAUTHENTICATED", Code::Unauthenticated),
+/// Every code by number.
+pub const CODES: [Code; 17] = [
+    Code::OK,
+    Code::CANCELLED,
+    Code::UNKNOWN,
+    Code::INVALID_ARGUMENT,
+    Code::DEADLINE_EXCEEDED,
+    Code::NOT_FOUND,
+    Code::ALREADY_EXISTS,
+    Code::PERMISSION_DENIED,
+    Code::RESOURCE_EXHAUSTED,
+    Code::FAILED_PRECONDITION,
+    Code::ABORTED,
+    Code::OUT_OF_RANGE,
+    Code::UNIMPLEMENTED,
+    Code::INTERNAL,
+    Code::UNAVAILABLE,
+    Code::DATA_LOSS,
+    Code::UNAUTHENTICATED,
 ];
+
+const NAMES: [&str; 17] = [
+    "OK",
+    "CANCELLED",
+    "UNKNOWN",
+    "INVALID_ARGUMENT",
+    "DEADLINE_EXCEEDED",
+    "NOT_FOUND",
+    "ALREADY_EXISTS",
+    "PERMISSION_DENIED",
+    "RESOURCE_EXHAUSTED",
+    "FAILED_PRECONDITION",
+    "ABORTED",
+    "OUT_OF_RANGE",
+    "UNIMPLEMENTED",
+    "INTERNAL",
+    "UNAVAILABLE",
+    "DATA_LOSS",
+    "UNAUTHENTICATED",
+];
+
+impl Code {
+    /// The spec's name (`"DEADLINE_EXCEEDED"`), as `GrpcError.codeName` shows it.
+    pub fn name(self) -> &'static str {
+        NAMES[self as usize]
+    }
+
+    /// The code a `grpc-status` value names; unknown numbers are UNKNOWN, as
+    /// the spec says.
+    pub fn from_number(number: &str) -> Code {
+        number
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| CODES.get(n).copied())
+            .unwrap_or(Code::UNKNOWN)
+    }
+}
 
 /// The code for an HTTP response that carries no `grpc-status`, per
 /// <https://github.com/grpc/grpc/blob/master/doc/http-grpc-status-mapping.md>.
 pub fn code_for_http_status(http: u16) -> Code {
     match http {
-        400 => Code::Internal,
-        401 => Code::Unauthenticated,
-        403 => Code::PermissionDenied,
-        404 => Code::Unimplemented,
-        429 | 502 | 503 | 504 => Code::Unavailable,
-        _ => Code::Unknown,
+        400 => Code::INTERNAL,
+        401 => Code::UNAUTHENTICATED,
+        403 => Code::PERMISSION_DENIED,
+        404 => Code::UNIMPLEMENTED,
+        429 | 502 | 503 | 504 => Code::UNAVAILABLE,
+        _ => Code::UNKNOWN,
     }
 }
 
-/// Fails a response that carries no `grpc-status` and is not a successful
-/// gRPC-Web response (a proxy's error page, say) with the mapped code; what
-/// passes is left to tonic, which reads `grpc-status` from headers (a
-/// trailers-only response) or trailers.
-pub(crate) fn check_http_response(http: u16, headers: &HeaderMap) -> Result<(), Status> {
-    let grpc_web = headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/grpc-web"));
-    if headers.contains_key("grpc-status") || (http == 200 && grpc_web) {
-        return Ok(());
+/// How a call ended other than with OK.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    pub code: Code,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
     }
-    Err(Status::new(
+}
+
+impl From<Failure> for tonic::Status {
+    fn from(failure: Failure) -> Self {
+        tonic::Status::new(tonic::Code::from(failure.code as i32), failure.message)
+    }
+}
+
+/// A response that carries no `grpc-status` and is not a successful
+/// gRPC-Web response (a proxy's error page, say) fails with the mapped code;
+/// what passes is read for `grpc-status` in headers (a trailers-only
+/// response) or trailers.
+pub(crate) fn http_failure(
+    http: u16,
+    content_type: Option<&str>,
+    has_grpc_status: bool,
+) -> Option<Failure> {
+    let grpc_web = content_type.is_some_and(|ct| ct.starts_with("application/grpc-web"));
+    if has_grpc_status || (http == 200 && grpc_web) {
+        return None;
+    }
+    Some(Failure::new(
         code_for_http_status(http),
         format!("HTTP {http} without grpc-status"),
     ))
@@ -64,27 +145,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_follow_the_spec_and_the_numbers() {
-        for (i, (name, code)) in CODES.iter().enumerate() {
+    fn names_and_numbers_match_the_spec_and_tonic() {
+        for (i, code) in CODES.iter().enumerate() {
             assert_eq!(*code as usize, i);
-            assert_eq!(code_name(*code), *name);
+            assert_eq!(format!("{code:?}"), code.name());
+            assert_eq!(tonic::Code::from(i as i32) as usize, i);
         }
-        assert_eq!(code_name(Code::DeadlineExceeded), "DEADLINE_EXCEEDED");
+        assert_eq!(Code::DEADLINE_EXCEEDED.name(), "DEADLINE_EXCEEDED");
+        assert_eq!(Code::from_number("4"), Code::DEADLINE_EXCEEDED);
+        assert_eq!(Code::from_number("17"), Code::UNKNOWN);
+        assert_eq!(Code::from_number("x"), Code::UNKNOWN);
     }
 
     #[test]
     fn http_statuses_map_as_grpc_specifies() {
         let cases = [
-            (400, Code::Internal),
-            (401, Code::Unauthenticated),
-            (403, Code::PermissionDenied),
-            (404, Code::Unimplemented),
-            (429, Code::Unavailable),
-            (502, Code::Unavailable),
-            (503, Code::Unavailable),
-            (504, Code::Unavailable),
-            (500, Code::Unknown),
-            (418, Code::Unknown),
+            (400, Code::INTERNAL),
+            (401, Code::UNAUTHENTICATED),
+            (403, Code::PERMISSION_DENIED),
+            (404, Code::UNIMPLEMENTED),
+            (429, Code::UNAVAILABLE),
+            (502, Code::UNAVAILABLE),
+            (503, Code::UNAVAILABLE),
+            (504, Code::UNAVAILABLE),
+            (500, Code::UNKNOWN),
+            (418, Code::UNKNOWN),
         ];
         for (http, code) in cases {
             assert_eq!(code_for_http_status(http), code, "{http}");
@@ -93,33 +178,21 @@ mod tests {
 
     #[test]
     fn only_non_grpc_responses_are_failed_here() {
-        let headers = |pairs: &[(&'static str, &'static str)]| {
-            let mut map = HeaderMap::new();
-            for (k, v) in pairs {
-                map.insert(*k, v.parse().unwrap());
-            }
-            map
-        };
-        let grpc_web = headers(&[("content-type", "application/grpc-web+proto")]);
-        assert!(check_http_response(200, &grpc_web).is_ok());
-        let trailers_only = headers(&[("content-type", "text/plain"), ("grpc-status", "4")]);
-        assert!(check_http_response(200, &trailers_only).is_ok());
-        assert!(check_http_response(503, &trailers_only).is_ok());
-        let page =
-            check_http_response(404, &headers(&[("content-type", "text/html")])).unwrap_err();
+        let grpc_web = Some("application/grpc-web+proto");
+        assert_eq!(http_failure(200, grpc_web, false), None);
+        assert_eq!(http_failure(200, Some("text/plain"), true), None);
+        assert_eq!(http_failure(503, Some("text/plain"), true), None);
         assert_eq!(
-            (page.code(), page.message()),
-            (Code::Unimplemented, "HTTP 404 without grpc-status")
+            http_failure(404, Some("text/html"), false),
+            Some(Failure::new(
+                Code::UNIMPLEMENTED,
+                "HTTP 404 without grpc-status"
+            ))
         );
         assert_eq!(
-            check_http_response(503, &grpc_web).unwrap_err().code(),
-            Code::Unavailable
+            http_failure(503, grpc_web, false).unwrap().code,
+            Code::UNAVAILABLE
         );
-        assert_eq!(
-            check_http_response(200, &HeaderMap::new())
-                .unwrap_err()
-                .code(),
-            Code::Unknown
-        );
+        assert_eq!(http_failure(200, None, false).unwrap().code, Code::UNKNOWN);
     }
 }

@@ -13,9 +13,9 @@ use demo_server::{
     proto::{HelloRequest, greeter_client::GreeterClient},
     services::greeter,
     tiers::{self, Config, Role},
-    upstream::Http2Client,
 };
 use tonic::service::Routes;
+use tonic_deadline::{DEFAULT_DRAIN_TIMEOUT, Http2Client, Shutdown};
 
 const CALLS_PER_ROUND: usize = 500;
 const ROUNDS: usize = 7;
@@ -68,6 +68,8 @@ async fn main() {
         "backend",
         Routes::new(greeter::backend()),
         Arc::new(Metrics::default()),
+        &Shutdown::default(),
+        &Default::default(),
         &AllowedOrigins::default(),
         None,
     );
@@ -80,6 +82,9 @@ async fn main() {
         upstream: None,
         origins: AllowedOrigins::default(),
         static_dirs: None,
+        tls: None,
+        limits: Default::default(),
+        drain_timeout: DEFAULT_DRAIN_TIMEOUT,
     })
     .await
     .unwrap();

@@ -17,7 +17,9 @@ use tower_http::{
     services::ServeDir,
 };
 
-use crate::{deadline::DeadlineLayer, methods::Methods, metrics::Metrics};
+use tonic_deadline::{ConcurrencyLimitLayer, DeadlineLayer, Shutdown};
+
+use crate::{metrics::Metrics, proto, tiers::Limits};
 
 pub type HttpService = BoxCloneService<Request<Body>, Response<Body>, Infallible>;
 
@@ -77,12 +79,28 @@ pub fn service(
     tier: &str,
     routes: Routes,
     metrics: Arc<Metrics>,
+    shutdown: &Shutdown,
+    limits: &Limits,
     origins: &AllowedOrigins,
     static_dirs: Option<&StaticDirs>,
 ) -> HttpService {
+    let mut deadlines = DeadlineLayer::new()
+        .methods(proto::methods())
+        .shutdown(shutdown)
+        .max_message_bytes(limits.max_message_bytes);
+    if let Some(timeout) = limits.default_timeout {
+        deadlines = deadlines.default_timeout(timeout);
+    }
+    let concurrency = match limits.max_calls {
+        Some(max) => ConcurrencyLimitLayer::total(max),
+        None => ConcurrencyLimitLayer::new(), // per connection only, if at all
+    };
     let grpc = ServiceBuilder::new()
         .layer(tonic_web::GrpcWebLayer::new())
-        .layer(DeadlineLayer::new(tier, metrics.clone(), Methods::demo()))
+        .layer(deadlines)
+        .layer(metrics.layer(tier))
+        .layer(metrics.summary_layer(tier))
+        .layer(concurrency) // inside the metrics: refused calls are counted
         .service(routes);
     let grpc = ServiceExt::<Request<Body>>::map_response(grpc, |r| r.map(Body::new));
 

@@ -1,25 +1,18 @@
 //! The demo server: two tonic + tonic-web tiers that honour gRPC deadlines
-//! and cancellation end to end.
+//! and cancellation end to end, built on the `tonic-deadline` crate like any
+//! other tonic server.
 //!
-//! Follow one cancellation by file: [`deadline`] (the layer that parses
-//! `grpc-timeout`, enforces it, and notices the client's disconnect) →
-//! [`context`] (what a handler sees: deadline, remaining time, token) →
-//! [`propagate`] (upstream calls inherit both) → [`services`] (the work) →
-//! [`metrics`] (what the server observed).
+//! Follow one cancellation by file: `tonic-deadline`'s layer and context →
+//! [`services`] (the work, and the frontends' upstream calls) → [`metrics`]
+//! (what the server observed).
 pub mod app;
-pub mod context;
-pub mod deadline;
-pub mod grpc_status;
-pub mod methods;
 pub mod metrics;
-pub mod propagate;
 pub mod services;
+pub mod summary;
 pub mod tiers;
-pub mod upstream;
+pub mod tls;
 
-pub use context::{CallContext, CancelReason};
-pub use deadline::DeadlineLayer;
-pub use propagate::{Propagate, PropagateLayer};
+pub use tonic_deadline::{CallContext, CancelReason, DeadlineLayer, Propagate, PropagateLayer};
 
 /// The generated messages, servers and clients of `proto/demo.proto`.
 pub mod proto {
@@ -28,4 +21,10 @@ pub mod proto {
     /// The encoded `FileDescriptorSet` of `demo.proto`.
     pub const DESCRIPTOR_SET: &[u8] =
         include_bytes!(concat!(env!("OUT_DIR"), "/demo_descriptor.bin"));
+
+    /// The demo's methods, for their `grpc_type`.
+    pub fn methods() -> tonic_deadline::Methods {
+        tonic_deadline::Methods::from_descriptor_set(DESCRIPTOR_SET)
+            .expect("the build script wrote a valid descriptor set")
+    }
 }

@@ -1,10 +1,11 @@
 //! `demo-server`: runs the frontend and backend tiers.
-use std::{net::SocketAddr, path::PathBuf};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::Parser;
 use demo_server::{
     app::{AllowedOrigins, StaticDirs},
-    tiers::{self, Config, Role},
+    tiers::{self, Config, Limits, Role},
+    tls::Tls,
 };
 use http::HeaderValue;
 
@@ -36,6 +37,48 @@ struct Args {
     /// The npm package's directory, served at /pkg/.
     #[arg(long, default_value = "pkg")]
     pkg: PathBuf,
+    /// The frontend's TLS certificate chain (PEM); with --tls-key it serves
+    /// https, HTTP/2 by ALPN.
+    #[arg(long, requires = "tls_key", conflicts_with = "tls_self_signed")]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) for --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Serve https with a certificate made at start-up for localhost,
+    /// 127.0.0.1 and ::1; prints its SPKI hash for Chromium's
+    /// --ignore-certificate-errors-spki-list.
+    #[arg(long)]
+    tls_self_signed: bool,
+    /// On SIGTERM or Ctrl-C, how long unary calls in flight may take to
+    /// finish (never past their own deadline); streams end at once.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    drain_timeout: Duration,
+    /// The largest request message accepted (RESOURCE_EXHAUSTED above it).
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_message_bytes)]
+    max_message_bytes: usize,
+    /// Calls at once per tier (RESOURCE_EXHAUSTED above it); unlimited by default.
+    #[arg(long, value_name = "N")]
+    max_calls: Option<usize>,
+    /// Calls at once per client connection at the frontend.
+    #[arg(long, value_name = "N")]
+    max_calls_per_connection: Option<usize>,
+    /// The deadline of calls that carry no grpc-timeout, e.g. 30s.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    default_timeout: Option<Duration>,
+}
+
+/// `250ms`, `5s` or plain seconds.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let bad = || format!("{s:?} is not a duration like 250ms or 5s");
+    match s.strip_suffix("ms") {
+        Some(ms) => ms.parse().map(Duration::from_millis).map_err(|_| bad()),
+        None => s
+            .strip_suffix('s')
+            .unwrap_or(s)
+            .parse()
+            .map(Duration::from_secs_f64)
+            .map_err(|_| bad()),
+    }
 }
 
 #[tokio::main]
@@ -46,6 +89,20 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let args = Args::parse();
+    // Installed before the tiers listen: a SIGTERM right after is graceful too.
+    let signal = tonic_deadline::signal();
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(Tls::from_pem_files(cert, key)?),
+        _ if args.tls_self_signed => Some(Tls::self_signed()?),
+        _ => None,
+    };
+    if tls.is_some() && args.role == Role::Backend {
+        anyhow::bail!("TLS is for the frontend, which browsers reach; a backend speaks h2c");
+    }
+    if let Some(hash) = tls.as_ref().and_then(|t| t.spki_sha256.as_ref()) {
+        // On stdout, for the tools that start browsers against this server.
+        println!("self-signed certificate; SPKI SHA-256: {hash}");
+    }
     let running = tiers::start(Config {
         role: args.role,
         addr: args.addr,
@@ -56,14 +113,20 @@ async fn main() -> anyhow::Result<()> {
             www: args.www,
             pkg: args.pkg,
         }),
+        tls,
+        drain_timeout: args.drain_timeout,
+        limits: Limits {
+            max_message_bytes: args.max_message_bytes,
+            max_calls: args.max_calls,
+            max_calls_per_connection: args.max_calls_per_connection,
+            default_timeout: args.default_timeout,
+        },
     })
     .await?;
-    // Ctrl-C drops `running`, which stops both tiers.
-    tokio::select! {
-        result = running.wait() => result,
-        _ = tokio::signal::ctrl_c() => {
-            tracing::info!("shutting down");
-            Ok(())
-        }
-    }
+    let shutdown = running.shutdown.clone();
+    tokio::spawn(async move {
+        signal.await;
+        shutdown.begin();
+    });
+    running.wait().await
 }

@@ -1,10 +1,9 @@
 //! Starting the tiers: a backend that does the work, a frontend that calls it
 //! over real loopback HTTP/2 (or an external backend), or both in one process.
-use std::{net::SocketAddr, sync::Arc};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
 use tonic::service::Routes;
 use tracing::info;
 
@@ -12,8 +11,17 @@ use crate::{
     app::{self, AllowedOrigins, StaticDirs},
     metrics::Metrics,
     services::{greeter, stats, updates, work},
-    upstream::Http2Client,
+    tls::{self, Tls},
 };
+use hyper::body::Incoming;
+use hyper_util::{
+    rt::{TokioExecutor, TokioIo},
+    server::{conn::auto, graceful::GracefulShutdown},
+    service::TowerToHyperService,
+};
+use tonic_deadline::{Http2Client, PerConnection, Shutdown};
+use tower::ServiceExt as _;
+use tower_http::add_extension::AddExtension;
 
 /// Which tiers this process runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -35,56 +43,117 @@ pub struct Config {
     pub origins: AllowedOrigins,
     /// Static files for the frontend; `None` serves none.
     pub static_dirs: Option<StaticDirs>,
+    /// TLS for the frontend (browsers speak HTTP/2 only over TLS); the
+    /// backend always speaks h2c.
+    pub tls: Option<Tls>,
+    /// How long unary calls in flight may take to finish once shutdown begins.
+    pub drain_timeout: Duration,
+    pub limits: Limits,
 }
 
-/// The running tiers; dropping this (or [`Running::shutdown`]) stops them.
+/// What a tier accepts; over a limit a call ends at once with
+/// RESOURCE_EXHAUSTED naming it, never waits in a queue.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// The largest request message, in bytes.
+    pub max_message_bytes: usize,
+    /// Calls at once per tier.
+    pub max_calls: Option<usize>,
+    /// Calls at once per client connection, at the frontend (a frontend
+    /// reaches its backend over one connection that carries all its calls).
+    pub max_calls_per_connection: Option<usize>,
+    /// The deadline of calls that carry none.
+    pub default_timeout: Option<Duration>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_message_bytes: 4 * 1024 * 1024, // tonic's default
+            max_calls: None,
+            max_calls_per_connection: None,
+            default_timeout: None,
+        }
+    }
+}
+
+/// The running tiers: [`Running::shutdown`] (or SIGTERM, with
+/// [`Shutdown::on_signal`]) stops them gracefully, dropping this at once.
 pub struct Running {
     pub frontend: Option<SocketAddr>,
     pub backend: Option<SocketAddr>,
     pub metrics: Arc<Metrics>,
-    stop: CancellationToken,
+    pub shutdown: Shutdown,
     tasks: tokio::task::JoinSet<std::io::Result<()>>,
 }
 
 impl Running {
-    /// Runs until a tier fails or [`Running::shutdown`] is called elsewhere.
+    /// Runs until a tier fails, or until the tiers have shut down: every
+    /// connection closed, or the drain time and one second more gone by.
     pub async fn wait(mut self) -> anyhow::Result<()> {
-        while let Some(done) = self.tasks.join_next().await {
-            done.context("a tier panicked")?
-                .context("a tier stopped serving")?;
+        let shutdown = self.shutdown.clone();
+        let deadline = async move {
+            shutdown.begun().await;
+            tokio::time::sleep(shutdown.drain_timeout() + Duration::from_secs(1)).await;
+        };
+        tokio::select! {
+            result = async {
+                while let Some(done) = self.tasks.join_next().await {
+                    done.context("a tier panicked")?
+                        .context("a tier stopped serving")?;
+                }
+                anyhow::Ok(())
+            } => result,
+            () = deadline => {
+                tracing::warn!("connections still open after the drain time: closing them");
+                Ok(())
+            }
         }
-        Ok(())
     }
 
+    /// Stops accepting (GOAWAY), ends streams at once with UNAVAILABLE and
+    /// unary calls when the drain time is up.
     pub fn shutdown(&self) {
-        self.stop.cancel();
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.stop.cancel();
+        self.shutdown.begin();
     }
 }
 
 /// Binds and starts the tiers `config` asks for.
 pub async fn start(config: Config) -> anyhow::Result<Running> {
+    // tonic's own limit (4 MiB, answered with OUT_OF_RANGE) set to the
+    // layer's, which sees a message's size first and answers RESOURCE_EXHAUSTED.
+    let max_message_bytes = config.limits.max_message_bytes;
+    macro_rules! limited {
+        ($server:expr) => {
+            $server.max_decoding_message_size(max_message_bytes)
+        };
+    }
     let metrics = Arc::new(Metrics::default());
+    let shutdown = Shutdown::new(config.drain_timeout);
     let mut running = Running {
         frontend: None,
         backend: None,
         metrics: metrics.clone(),
-        stop: CancellationToken::new(),
+        shutdown: shutdown.clone(),
         tasks: tokio::task::JoinSet::new(),
     };
 
     if config.role != Role::Frontend {
-        let routes = Routes::new(greeter::backend())
-            .add_service(updates::backend())
-            .add_service(work::backend())
+        let routes = Routes::new(limited!(greeter::backend()))
+            .add_service(limited!(updates::backend()))
+            .add_service(limited!(work::backend()))
             .add_service(stats::service("backend", metrics.clone(), None));
-        let service = app::service("backend", routes, metrics.clone(), &config.origins, None);
-        running.backend = Some(serve(&mut running, "backend", config.backend_addr, service).await?);
+        let service = app::service(
+            "backend",
+            routes,
+            metrics.clone(),
+            &shutdown,
+            &config.limits,
+            &config.origins,
+            None,
+        );
+        let addr = config.backend_addr;
+        running.backend = Some(serve(&mut running, "backend", addr, service, None, None).await?);
     }
 
     if config.role != Role::Backend {
@@ -97,48 +166,130 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             .parse()
             .with_context(|| format!("--upstream {upstream_url:?} is not a URL"))?;
         let client = Http2Client::new(origin).map_err(|e| anyhow::anyhow!(e))?;
-        if let Err(e) = client.connect().await {
+        // Bounded: a backend that accepts and never answers must not keep
+        // the frontend from starting.
+        let connected = tokio::time::timeout(Duration::from_secs(1), client.connect()).await;
+        if let Err(e) = connected.map_err(|e| e.into()).and_then(|r| r) {
             // It may come up later: calls will connect then.
             tracing::warn!(upstream = %upstream_url, error = %e, "the backend does not answer yet");
         }
         let upstream = client.propagating();
-        let routes = Routes::new(greeter::frontend(upstream.clone()))
-            .add_service(updates::frontend(upstream.clone()))
-            .add_service(work::frontend(upstream.clone()))
+        let routes = Routes::new(limited!(greeter::frontend(upstream.clone())))
+            .add_service(limited!(updates::frontend(upstream.clone())))
+            .add_service(limited!(work::frontend(upstream.clone())))
             .add_service(stats::service("frontend", metrics.clone(), Some(upstream)));
         let service = app::service(
             "frontend",
             routes,
             metrics.clone(),
+            &shutdown,
+            &config.limits,
             &config.origins,
             config.static_dirs.as_ref(),
         );
-        running.frontend = Some(serve(&mut running, "frontend", config.addr, service).await?);
+        let tls = config.tls.as_ref().map(|t| t.config.clone());
+        let per_connection = config.limits.max_calls_per_connection;
+        let addr = config.addr;
+        running.frontend =
+            Some(serve(&mut running, "frontend", addr, service, tls, per_connection).await?);
         info!(upstream = %upstream_url, "frontend calls its backend");
     }
     Ok(running)
 }
+
+/// HTTP/2 streams at once on one connection to the frontend: hyper's default.
+const FRONTEND_STREAMS_PER_CONNECTION: u32 = 200;
+/// On one connection to the backend: a frontend carries all its calls over
+/// one connection, so the backend's per-connection limit is its frontend's
+/// total (at 200, the 201st call would wait inside the frontend's client).
+const BACKEND_STREAMS_PER_CONNECTION: u32 = 10_000;
 
 async fn serve(
     running: &mut Running,
     tier: &str,
     addr: SocketAddr,
     service: app::HttpService,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    per_connection: Option<usize>,
 ) -> anyhow::Result<SocketAddr> {
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("{tier}: cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
-    info!(%tier, addr = %local, "listening (gRPC, gRPC-Web, HTTP/1.1 and HTTP/2)");
-    let stop = running.stop.clone();
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    info!(%tier, addr = %local, %scheme, "listening (gRPC, gRPC-Web, HTTP/1.1 and HTTP/2)");
+    let stop = running.shutdown.begun();
+    if let Some(tls) = tls {
+        let serving = tls::serve(listener, tls, service, per_connection, stop);
+        running.tasks.spawn(serving);
+        return Ok(local);
+    }
+    let max_streams = match tier {
+        "backend" => BACKEND_STREAMS_PER_CONNECTION,
+        _ => FRONTEND_STREAMS_PER_CONNECTION,
+    };
+    let tier = tier.to_string();
+    // hyper-util's server rather than axum::serve, which cannot set HTTP/2's
+    // max_concurrent_streams.
     running.tasks.spawn(async move {
-        // Small gRPC frames must not wait on Nagle's algorithm.
-        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        // A frontend that aborts many calls at once resets many streams on
+        // its one upstream connection before the backend has accepted them;
+        // past h2's default of 20 such resets the backend would close that
+        // connection (GOAWAY) and fail its other calls with it.
+        builder
+            .http2()
+            .max_concurrent_streams(max_streams)
+            .max_pending_accept_reset_streams(max_streams as usize);
+        let graceful = GracefulShutdown::new();
+        let mut stop = std::pin::pin!(stop);
+        loop {
+            let tcp = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((tcp, _)) => tcp,
+                    // Out of file descriptors, say: the next accept may work.
+                    Err(e) => {
+                        tracing::warn!(%tier, error = %e, "accept failed");
+                        continue;
+                    }
+                },
+                () = &mut stop => break,
+            };
+            // Small gRPC frames must not wait on Nagle's algorithm.
             let _ = tcp.set_nodelay(true);
-        });
-        axum::serve(listener, axum::ServiceExt::into_make_service(service))
-            .with_graceful_shutdown(stop.cancelled_owned())
-            .await
+            let service = connection_service(&service, per_connection);
+            let service =
+                service.map_request(|r: http::Request<Incoming>| r.map(axum::body::Body::new));
+            let conn = builder
+                .serve_connection_with_upgrades(
+                    TokioIo::new(tcp),
+                    TowerToHyperService::new(service),
+                )
+                .into_owned();
+            let conn = graceful.watch(conn);
+            tokio::spawn(async move {
+                let _ = conn.await; // a client that goes away is no error of ours
+            });
+        }
+        // Stops accepting, sends GOAWAY (HTTP/2) and closes idle keep-alive
+        // connections (HTTP/1.1), then waits for the rest.
+        drop(listener);
+        graceful.shutdown().await;
+        Ok(())
     });
     Ok(local)
+}
+
+/// One connection's service: its requests carry that connection's own
+/// limit, if there is one.
+pub(crate) fn connection_service(
+    service: &app::HttpService,
+    per_connection: Option<usize>,
+) -> app::HttpService {
+    match per_connection {
+        Some(max) => {
+            app::HttpService::new(AddExtension::new(service.clone(), PerConnection::new(max)))
+        }
+        None => service.clone(),
+    }
 }

@@ -9,17 +9,21 @@ use std::{
 };
 
 use demo_server::{
-    propagate::TRANSIT_ALLOWANCE,
     proto::{
         HelloReply, HelloRequest,
+        greeter_client::GreeterClient,
         greeter_server::{Greeter, GreeterServer},
     },
+    tiers::Role,
 };
 use support::{
     frontend_of,
+    metrics::{Counts, Scrape},
     raw_call::{RawCall, Transport},
+    requests::HELLO,
 };
-use tonic::{Code, Request, Response, Status};
+use tonic::{Code, Request, Response, Status, transport::Channel};
+use tonic_deadline::{DeadlineLayer, Propagate, TRANSIT_ALLOWANCE};
 
 /// A backend that writes down the `grpc-timeout` each call carried.
 #[derive(Clone, Default)]
@@ -117,3 +121,62 @@ over_transports!(
     backend_deadline_is_no_later_than_the_frontends_native => Native,
     backend_deadline_is_no_later_than_the_frontends_grpc_web => Web,
 );
+
+/// A tonic server of its own (`Server::builder().layer(..)`, no demo code)
+/// whose handler calls the demo's backend over tonic's `Channel` wrapped in
+/// `Propagate`: the client sees DEADLINE_EXCEEDED at its deadline, and the
+/// backend's call ends too instead of running on.
+#[derive(Clone)]
+struct ChannelRelay(GreeterClient<Propagate<Channel>>);
+
+#[tonic::async_trait]
+impl Greeter for ChannelRelay {
+    async fn say_hello(
+        &self,
+        request: Request<HelloRequest>,
+    ) -> Result<Response<HelloReply>, Status> {
+        self.0.clone().say_hello(request.into_inner()).await
+    }
+}
+
+#[tokio::test]
+async fn propagates_over_tonics_channel() {
+    let backend = support::start(Role::Backend, None, support::DRAIN).await;
+    let backend_addr = backend.backend.unwrap();
+    let channel = Channel::from_shared(format!("http://{backend_addr}"))
+        .unwrap()
+        .connect_lazy();
+    let relay = ChannelRelay(GreeterClient::new(Propagate::new(channel)));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .layer(DeadlineLayer::new())
+            .add_service(GreeterServer::new(relay))
+            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
+    );
+
+    let slow = HelloRequest {
+        name: "relay".into(),
+        delay_ms: 10_000,
+    };
+    let call = RawCall::start(
+        Transport::Native,
+        addr,
+        HELLO,
+        &slow,
+        &[("grpc-timeout", "200m")],
+    )
+    .await;
+    let ended = call.finish().await;
+    assert_eq!(ended.code, Code::DeadlineExceeded, "{ended:?}");
+    support::eventually(
+        Duration::from_millis(500),
+        "the backend's call ends",
+        || async {
+            let c = Counts::of(&Scrape::of(backend_addr).await, "backend", "SayHello");
+            support::check(c.started == 1.0 && c.in_flight == 0.0 && c.ok == 0.0, c)
+        },
+    )
+    .await;
+}

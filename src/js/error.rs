@@ -1,44 +1,53 @@
-//! Errors as JavaScript sees them: `GrpcError` (defined in `grpc_error.js` so
-//! it is a real `Error` subclass) and `TypeError` for invalid arguments.
-use tonic::Status;
+//! Errors as JavaScript sees them: `GrpcError` and `TypeError` for invalid
+//! arguments. `GrpcError` is a JS class (a real `Error` subclass, defined in
+//! the package's `runtime.js`); the runtime hands it over at start-up with
+//! `setErrorClass`, so the errors made here are instances of exactly the
+//! class the package exports.
+use std::cell::RefCell;
+
+use js_sys::{Array, Function, Reflect};
 use wasm_bindgen::prelude::*;
 use web_sys::Headers;
 
-use crate::status::code_name;
+use crate::status::Failure;
 
-#[wasm_bindgen(module = "/src/js/grpc_error.js")]
-extern "C" {
-    /// The `GrpcError` class (also exported by the npm package).
-    #[wasm_bindgen(js_name = GrpcError)]
-    pub type GrpcError;
-
-    #[wasm_bindgen(constructor, js_class = "GrpcError")]
-    fn new(
-        code: i32,
-        code_name: &str,
-        message: &str,
-        metadata: &Headers,
-        cause: &JsValue,
-    ) -> GrpcError;
+thread_local! {
+    static ERROR_CLASS: RefCell<Option<Function>> = const { RefCell::new(None) };
 }
 
-/// A `GrpcError` for `status`; `cause` is the abort reason, where there is one.
-pub(crate) fn grpc_error(status: &Status, cause: Option<JsValue>) -> JsValue {
-    let metadata = Headers::new().expect("Headers is constructible");
-    for (name, value) in status.metadata().clone().into_headers().iter() {
-        if let Ok(value) = value.to_str() {
-            let _ = metadata.append(name.as_str(), value);
-        }
-    }
-    let code = status.code();
-    GrpcError::new(
-        code as i32,
-        code_name(code),
-        status.message(),
+/// Makes `class` (called as `new class(code, codeName, message, metadata,
+/// cause)`) the class of every `GrpcError`.
+#[wasm_bindgen(js_name = setErrorClass)]
+pub fn set_error_class(class: Function) {
+    ERROR_CLASS.with(|c| *c.borrow_mut() = Some(class));
+}
+
+/// A `GrpcError` for `failure` with the response's `metadata` (headers and
+/// trailers); `cause` is the abort reason, where there is one.
+pub(crate) fn grpc_error(
+    failure: &Failure,
+    metadata: Option<Headers>,
+    cause: Option<JsValue>,
+) -> JsValue {
+    let metadata = metadata.unwrap_or_else(|| Headers::new().expect("Headers is constructible"));
+    let code = failure.code;
+    let args = Array::of5(
+        &(code as i32).into(),
+        &code.name().into(),
+        &failure.message.as_str().into(),
         &metadata,
         &cause.unwrap_or(JsValue::UNDEFINED),
-    )
-    .into()
+    );
+    if let Some(class) = ERROR_CLASS.with(|c| c.borrow().clone()) {
+        return Reflect::construct(&class, &args).unwrap_or_else(|e| e);
+    }
+    // No runtime (a Rust-only user of the JS core): a plain Error with the same fields.
+    let error = js_sys::Error::new(&failure.message);
+    for (key, i) in [("code", 0), ("codeName", 1), ("metadata", 3), ("cause", 4)] {
+        let _ = Reflect::set(&error, &key.into(), &args.get(i));
+    }
+    let _ = Reflect::set(&error, &"name".into(), &"GrpcError".into());
+    error.into()
 }
 
 pub(crate) fn type_error(message: &str) -> JsValue {

@@ -1,16 +1,20 @@
-//! The JavaScript API (the npm package): thin wasm-bindgen classes over the
-//! Rust [`Channel`](crate::Channel). TypeScript declarations are in `types.rs`.
+//! The JavaScript API's core: thin wasm-bindgen exports over the Rust
+//! [`Channel`](crate::Channel) and the table-driven codec. Generated
+//! packages reach it through their `runtime.js` (see the
+//! `grpc-web-abort-build` crate), which adds the client classes,
+//! `GrpcError`, `MessageStream` and `navigationSignal`.
 mod call;
-mod clients;
-mod code;
+mod decode;
+mod encode;
 mod error;
-mod fields;
-mod messages;
-mod navigation;
 mod options;
+mod registry;
 mod stream;
-mod types;
+mod transport;
+mod value;
 
-pub use clients::{GreeterClient, StatsClient, UpdatesClient, WorkClient};
-pub use code::Code;
-pub use navigation::navigation_signal;
+pub use crate::status::Code;
+pub use call::unary;
+pub use error::set_error_class;
+pub use registry::register_schema;
+pub use stream::server_stream;

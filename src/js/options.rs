@@ -1,15 +1,13 @@
 //! `CallOptions`: validated once, merged (client defaults, then the call's),
-//! and applied to a `tonic::Request`.
+//! and turned into a call's signal, deadline and request headers.
 use std::time::Duration;
 
-use http::{HeaderMap, HeaderName, HeaderValue};
-use js_sys::{Array, Object, Reflect};
-use tonic::metadata::MetadataMap;
+use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::AbortSignal;
+use web_sys::{AbortSignal, Headers};
 
-use super::error::type_error;
-use crate::{Deadline, RequestExt, deadline::earlier};
+use super::{error::type_error, value::describe};
+use crate::{Deadline, deadline::earlier};
 
 #[derive(Clone, Debug, Default)]
 pub(crate) struct CallOptions {
@@ -17,7 +15,11 @@ pub(crate) struct CallOptions {
     /// Relative, so a client default counts from each call's start.
     timeout: Option<Duration>,
     deadline_epoch_ms: Option<f64>,
-    headers: Vec<(HeaderName, HeaderValue)>,
+    headers: Vec<(String, String)>,
+    /// Called with the response headers, and with the trailers, of a call
+    /// that succeeds (a failure carries both in `GrpcError.metadata`).
+    pub on_header: Option<Function>,
+    pub on_trailer: Option<Function>,
 }
 
 impl CallOptions {
@@ -47,7 +49,10 @@ impl CallOptions {
             let ms = timeout
                 .as_f64()
                 .ok_or_else(|| fail(timeout_problem(&timeout)))?;
-            options.timeout = Some(timeout_from_ms(ms).map_err(fail)?);
+            options.timeout = Some(
+                timeout_from_ms(ms)
+                    .map_err(|e| fail(format!("{e}, got {}", describe(&timeout))))?,
+            );
         }
         if let Some(deadline) = get("deadline") {
             let ms = match deadline.dyn_ref::<js_sys::Date>() {
@@ -61,6 +66,16 @@ impl CallOptions {
                 options.headers.push(header(&name, &value).map_err(fail)?);
             }
         }
+        let callback = |name: &str| {
+            get(name)
+                .map(|f| {
+                    f.dyn_into::<Function>()
+                        .map_err(|_| type_error(&format!("CallOptions.{name} must be a function")))
+                })
+                .transpose()
+        };
+        options.on_header = callback("onHeader")?;
+        options.on_trailer = callback("onTrailer")?;
         Ok(options)
     }
 
@@ -83,36 +98,35 @@ impl CallOptions {
             timeout: earlier(self.timeout, call.timeout),
             deadline_epoch_ms: earlier(self.deadline_epoch_ms, call.deadline_epoch_ms),
             headers,
+            on_header: call.on_header.or_else(|| self.on_header.clone()),
+            on_trailer: call.on_trailer.or_else(|| self.on_trailer.clone()),
         }
     }
 
-    /// A request carrying these options; `extra_signal` (the stream's own
-    /// `return()`) joins the caller's.
-    pub fn request<T>(&self, message: T, extra_signal: Option<&AbortSignal>) -> tonic::Request<T> {
-        let mut headers = HeaderMap::new();
-        for (name, value) in &self.headers {
-            headers.append(name.clone(), value.clone());
-        }
-        let mut request = tonic::Request::from_parts(
-            MetadataMap::from_headers(headers),
-            Default::default(),
-            message,
-        );
-        let signal = match (&self.signal, extra_signal) {
+    /// The call's signal: the options' and `extra` (a stream's own, which
+    /// `return()` aborts), whichever aborts first.
+    pub fn signal_with(&self, extra: Option<&AbortSignal>) -> Option<AbortSignal> {
+        match (&self.signal, extra) {
             (Some(a), Some(b)) => Some(any_signal(&[a.clone(), b.clone()])),
             (a, b) => a.clone().or_else(|| b.cloned()),
-        };
-        if let Some(signal) = signal {
-            request = request.with_signal(&signal);
         }
-        let deadline = Deadline::earliest(
+    }
+
+    /// The earlier of the timeout (counted from now) and the deadline.
+    pub fn deadline(&self) -> Option<Deadline> {
+        Deadline::earliest(
             self.timeout.map(Deadline::after),
             self.deadline_epoch_ms.map(Deadline::at_epoch_ms),
-        );
-        if let Some(deadline) = deadline {
-            request = request.with_deadline(deadline);
+        )
+    }
+
+    /// The request's metadata, all validated already.
+    pub fn headers(&self) -> Headers {
+        let headers = Headers::new().expect("Headers is constructible");
+        for (name, value) in &self.headers {
+            let _ = headers.append(name, value);
         }
-        request
+        headers
     }
 }
 
@@ -135,9 +149,7 @@ fn type_of(value: &JsValue) -> String {
 
 fn timeout_from_ms(ms: f64) -> Result<Duration, String> {
     if !ms.is_finite() || ms < 0.0 {
-        return Err(format!(
-            "CallOptions.timeoutMs must be a finite number >= 0, got {ms}"
-        ));
+        return Err("CallOptions.timeoutMs must be a finite number >= 0".into());
     }
     // Centuries away saturate instead of failing.
     Ok(Duration::try_from_secs_f64(ms / 1e3).unwrap_or(Duration::MAX))
@@ -151,13 +163,28 @@ fn deadline_from_ms(epoch_ms: f64) -> Result<f64, String> {
     }
 }
 
-fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), String> {
-    let name = HeaderName::from_bytes(name.as_bytes())
-        .map_err(|_| format!("CallOptions.headers: {name:?} is not a valid header name"))?;
-    let value = HeaderValue::from_str(value).map_err(|_| {
-        format!("CallOptions.headers: the value of {name:?} is not a valid header value")
-    })?;
-    Ok((name, value))
+/// A header the browser will send as given: the name an HTTP token, the
+/// value visible ASCII, spaces and tabs (no line breaks).
+fn header(name: &str, value: &str) -> Result<(String, String), String> {
+    const SEPARATORS: &[u8] = b"!#$%&'*+-.^_`|~";
+    let token = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || SEPARATORS.contains(&b));
+    if !token {
+        return Err(format!(
+            "CallOptions.headers: \"{name}\" is not a valid header name"
+        ));
+    }
+    if !value
+        .bytes()
+        .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
+    {
+        return Err(format!(
+            "CallOptions.headers: the value of \"{name}\" is not a valid header value"
+        ));
+    }
+    Ok((name.to_ascii_lowercase(), value.to_string()))
 }
 
 /// `[name, value]` pairs of a `Headers` or a plain record of strings.
@@ -182,7 +209,7 @@ fn header_entries(headers: &JsValue) -> Result<Vec<(String, String)>, JsValue> {
             let name = pair.get(0).as_string().ok_or_else(bad)?;
             let value = pair.get(1).as_string().ok_or_else(|| {
                 type_error(&format!(
-                    "CallOptions.headers: the value of {name:?} must be a string"
+                    "CallOptions.headers: the value of \"{name}\" must be a string"
                 ))
             })?;
             Ok((name, value))
@@ -218,7 +245,9 @@ mod tests {
     #[test]
     fn header_names_and_values_are_checked() {
         let (name, value) = header("X-Trace", "abc").unwrap();
-        assert_eq!((name.as_str(), value.to_str().unwrap()), ("x-trace", "abc"));
+        assert_eq!((name.as_str(), value.as_str()), ("x-trace", "abc"));
+        assert!(header("x-ok", "tab\tand space").is_ok());
+        assert!(header("x-a", "é").is_err());
         assert!(
             header("bad name", "x")
                 .unwrap_err()
@@ -262,7 +291,7 @@ mod tests {
         let headers: Vec<_> = merged
             .headers
             .iter()
-            .map(|(n, v)| (n.as_str(), v.to_str().unwrap()))
+            .map(|(n, v)| (n.as_str(), v.as_str()))
             .collect();
         assert_eq!(headers, [("b", "default"), ("a", "call")]);
     }

@@ -1,57 +1,49 @@
-//! A server stream from JS: the `MessageStream` async iterator (`stream.js`)
-//! over a tonic `Streaming`. The call starts at the first `next()`;
-//! `return()` aborts a controller of our own that joins the caller's signal.
-use std::{cell::RefCell, future::Future, rc::Rc};
+//! A server stream from JS: `serverStream` returns `{ next, cancel }`, which
+//! the runtime's `MessageStream` (an async iterator) drives. The call starts
+//! at the first `next()`; `cancel()` (from `return()`/`break`) aborts a
+//! controller of our own that joins the caller's signal, so the fetch is
+//! aborted and the server sees the disconnect.
+use std::{cell::RefCell, rc::Rc};
 
-use js_sys::{Function, Promise};
-use tonic::{Status, codec::Streaming};
-use wasm_bindgen::{JsValue, prelude::*};
+use js_sys::{Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 use web_sys::{AbortController, AbortSignal};
 
 use super::{
-    call::{failure, prepare},
-    messages::{FromJs, ToJs},
-    options::CallOptions,
+    call::{Prepared, prepare},
+    transport::Call,
 };
 
-#[wasm_bindgen(module = "/src/js/stream.js")]
-extern "C" {
-    type MessageStream;
-
-    #[wasm_bindgen(constructor)]
-    fn new(next: &Function, cancel: &Function) -> MessageStream;
-}
-
-enum State<Req, Res, Open> {
-    NotStarted(Result<(Req, CallOptions), JsValue>, Open),
-    Open(Streaming<Res>, Option<AbortSignal>),
+enum State {
+    NotStarted,
+    Open(Call),
     /// A `next()` holds the stream while it waits.
     Reading,
     Done,
 }
 
-/// An async iterable of `Res` as JS objects; `open` starts the tonic call.
-pub(crate) fn server_stream<Req, Res, Open, Fut>(
-    defaults: &CallOptions,
-    message: JsValue,
+/// Opens a server stream lazily: `next()` resolves with the next reply
+/// object or `undefined` at the end; `cancel()` ends the call.
+#[wasm_bindgen(js_name = serverStream)]
+pub fn server_stream(
+    schema: u32,
+    #[wasm_bindgen(js_name = baseUrl)] base_url: String,
+    defaults: JsValue,
+    path: String,
+    request: JsValue,
     options: JsValue,
-    open: Open,
-) -> JsValue
-where
-    Req: FromJs + 'static,
-    Res: ToJs + 'static,
-    Open: FnOnce(tonic::Request<Req>) -> Fut + 'static,
-    Fut: Future<Output = Result<tonic::Response<Streaming<Res>>, Status>> + 'static,
-{
-    let prepared = prepare::<Req>(defaults, &message, &options);
-    let state = Rc::new(RefCell::new(State::NotStarted(prepared, open)));
+) -> JsValue {
+    let call = Rc::new(prepare(
+        schema, &base_url, &defaults, &path, &request, &options, true,
+    ));
+    let state = Rc::new(RefCell::new(State::NotStarted));
     let returned = AbortController::new().expect("AbortController is constructible");
 
     let next = {
         let (state, own) = (state.clone(), returned.signal());
         Closure::<dyn FnMut() -> Promise>::new(move || {
-            future_to_promise(next_message(state.clone(), own.clone()))
+            future_to_promise(next_message(state.clone(), call.clone(), own.clone()))
         })
     };
     let cancel = Closure::<dyn FnMut()>::new(move || {
@@ -59,58 +51,52 @@ where
         returned.abort();
         *state.borrow_mut() = State::Done;
     });
-    MessageStream::new(
-        next.into_js_value().unchecked_ref(),
-        cancel.into_js_value().unchecked_ref(),
-    )
-    .into()
+    let handle = Object::new();
+    // Setting properties of a fresh object cannot fail.
+    let _ = Reflect::set(&handle, &"next".into(), &next.into_js_value());
+    let _ = Reflect::set(&handle, &"cancel".into(), &cancel.into_js_value());
+    handle.into()
 }
 
-/// The next message as a JS object, `undefined` at the end.
-async fn next_message<Req, Res, Open, Fut>(
-    state: Rc<RefCell<State<Req, Res, Open>>>,
+async fn next_message(
+    state: Rc<RefCell<State>>,
+    call: Rc<Result<Prepared, JsValue>>,
     own: AbortSignal,
-) -> Result<JsValue, JsValue>
-where
-    Res: ToJs,
-    Open: FnOnce(tonic::Request<Req>) -> Fut,
-    Fut: Future<Output = Result<tonic::Response<Streaming<Res>>, Status>>,
-{
-    let current = std::mem::replace(&mut *state.borrow_mut(), State::Reading);
-    let (mut stream, signal) = match current {
-        State::NotStarted(prepared, open) => {
-            let (message, options) = prepared.inspect_err(|_| *state.borrow_mut() = State::Done)?;
-            let signal = options.signal.clone();
-            match open(options.request(message, Some(&own))).await {
-                Ok(response) => (response.into_inner(), signal),
-                Err(status) => {
-                    *state.borrow_mut() = State::Done;
-                    return Err(failure(&status, signal.as_ref()));
-                }
-            }
+) -> Result<JsValue, JsValue> {
+    let call = match &*call {
+        Ok(call) => call,
+        Err(type_error) => {
+            *state.borrow_mut() = State::Done;
+            return Err(type_error.clone());
         }
-        State::Open(stream, signal) => (stream, signal),
+    };
+    let current = std::mem::replace(&mut *state.borrow_mut(), State::Reading);
+    let mut stream = match current {
+        State::NotStarted => match call.open(Some(&own)).await {
+            Ok(stream) => stream,
+            Err(error) => {
+                *state.borrow_mut() = State::Done;
+                return Err(error);
+            }
+        },
+        State::Open(stream) => stream,
         State::Reading | State::Done => {
             *state.borrow_mut() = State::Done;
             return Ok(JsValue::UNDEFINED);
         }
     };
-    let read = stream.message().await;
-    let mut state = state.borrow_mut();
-    match read {
+    let outcome = match call.next(&mut stream).await {
         Ok(Some(message)) => {
+            let mut state = state.borrow_mut();
             if matches!(*state, State::Reading) {
-                *state = State::Open(stream, signal);
+                *state = State::Open(stream);
             }
-            Ok(message.to_js())
+            return Ok(message);
         }
-        Ok(None) => {
-            *state = State::Done;
-            Ok(JsValue::UNDEFINED)
-        }
-        Err(status) => {
-            *state = State::Done;
-            Err(failure(&status, signal.as_ref()))
-        }
-    }
+        Ok(None) => Ok(JsValue::UNDEFINED),
+        Err(error) => Err(error),
+    };
+    // Over, one way or the other; dropping the stream aborts its fetch.
+    *state.borrow_mut() = State::Done;
+    outcome
 }

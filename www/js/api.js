@@ -7,4 +7,4 @@ export {
   StatsClient,
   Code,
   navigationSignal,
-} from "/pkg/grpc_web_abort.js";
+} from "/pkg/index.js";

@@ -3,7 +3,7 @@
 //! headless Chromium and Firefox, then
 //! the JS API exactly as npm users get it, from the built `pkg/`, and its
 //! TypeScript declarations.
-use crate::cmd::{command, exec, which};
+use crate::cmd::{command, exec, root, which};
 
 const TSC: &str = "e2e/node_modules/.bin/tsc";
 
@@ -17,7 +17,11 @@ pub fn run(server_url: &str) -> anyhow::Result<()> {
         let mut args = vec!["test", "--headless"];
         args.extend(browser);
         // The tests read the server's address at compile time.
-        exec(command("wasm-pack", &args).env("DEMO_SERVER_URL", server_url))?;
+        exec(
+            command("wasm-pack", &args)
+                .current_dir(root().join("tests/wasm"))
+                .env("DEMO_SERVER_URL", server_url),
+        )?;
     }
     exec(&mut command("node", &["tests/js/api.test.mjs", server_url]))?;
     exec(&mut command(TSC, &["-p", "tests/js"]))

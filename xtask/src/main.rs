@@ -1,15 +1,27 @@
 //! The project's task runner: `cargo xtask demo` and `cargo xtask test` are the
 //! README's two commands; each installs what a fresh Debian machine with Rust
-//! lacks before it starts.
+//! lacks before it starts. `cargo xtask package` is the users' own: an npm
+//! package for their protos.
+mod bench;
+mod cert;
 mod client_tests;
+mod cluster;
+mod cluster_tests;
 mod cmd;
 mod demo;
+mod h2_tests;
+mod package;
+mod package_tests;
 mod page_tests;
 mod peers;
 mod pkg;
 mod server;
 mod setup;
 mod test;
+mod webdriver;
+mod webkit_tests;
+
+use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
@@ -26,24 +38,96 @@ enum Task {
     Setup,
     /// Build the npm package and run the two-tier demo server with the page.
     Demo {
-        /// Where the frontend tier listens.
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        addr: String,
+        /// Where the frontend tier listens (default 127.0.0.1:8080, with
+        /// --tls 127.0.0.1:8443).
+        #[arg(long)]
+        addr: Option<String>,
+        /// Serve https (HTTP/2 by ALPN) with a self-signed certificate.
+        #[arg(long)]
+        tls: bool,
     },
     /// Run every test: lints, server tests, browser tests of the client and the page.
-    Test,
-    /// Measure what the deadline layer and a second tier cost per call.
-    Bench,
+    Test {
+        /// Only this step (which builds what it needs first).
+        #[arg(long, value_enum)]
+        only: Option<test::Step>,
+    },
+    /// Run nginx → frontends → nginx → backends on loopback, serving the demo
+    /// over https; writes target/cluster.json once everything answers.
+    Cluster {
+        #[arg(long, default_value_t = 2)]
+        frontends: usize,
+        #[arg(long, default_value_t = 2)]
+        backends: usize,
+        /// Where nginx serves browsers.
+        #[arg(long, default_value = "127.0.0.1:8443")]
+        addr: String,
+        /// Skip setup and the package's build (the tests have done both).
+        #[arg(long, hide = true)]
+        prebuilt: bool,
+    },
+    /// Our package vs Connect-ES in Chromium (size, speed, cancel, deadlines,
+    /// memory) and the server layers' cost; writes BENCHMARKS.md.
+    Bench {
+        /// The same code paths with tiny counts, in seconds (CI); writes only
+        /// under target/bench/.
+        #[arg(long)]
+        quick: bool,
+    },
+    /// Build an npm package (ESM, typed) with a client class per service of the protos.
+    Package {
+        /// A .proto to generate clients for (repeatable).
+        #[arg(long = "proto", required = true, value_name = "FILE")]
+        protos: Vec<PathBuf>,
+        /// Where imports are found (repeatable); default: each proto's directory.
+        #[arg(long = "include", value_name = "DIR")]
+        includes: Vec<PathBuf>,
+        /// The package's directory (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// The npm package name.
+        #[arg(long, value_name = "NPM_NAME", default_value = "grpc-web-abort-client")]
+        name: String,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().task {
         Task::Setup => setup::run(),
-        Task::Demo { addr } => demo::run(&addr),
-        Task::Test => test::run(),
-        Task::Bench => cmd::exec(&mut cmd::command(
-            "cargo",
-            &["bench", "-p", "demo-server", "--bench", "overhead"],
-        )),
+        Task::Demo { addr, tls } => {
+            let default = if tls {
+                "127.0.0.1:8443"
+            } else {
+                "127.0.0.1:8080"
+            };
+            demo::run(addr.as_deref().unwrap_or(default), tls)
+        }
+        Task::Test { only: None } => test::run(),
+        Task::Test { only: Some(step) } => test::run_step(step),
+        Task::Cluster {
+            frontends,
+            backends,
+            addr,
+            prebuilt,
+        } => cluster::run(
+            &cluster::Options {
+                frontends,
+                backends,
+                addr,
+            },
+            prebuilt,
+        ),
+        Task::Package {
+            protos,
+            includes,
+            out,
+            name,
+        } => package::run(&package::Args {
+            protos,
+            includes,
+            out,
+            name,
+        }),
+        Task::Bench { quick } => bench::run(quick),
     }
 }

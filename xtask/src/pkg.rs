@@ -1,34 +1,70 @@
-//! Builds the npm package into `pkg/`: wasm-pack (release, `--target web`, so
-//! it loads from a plain `<script type="module">` and from bundlers alike),
-//! then binaryen's `wasm-opt` from `e2e/` (wasm-pack cannot download its own
-//! here), then the re-export of `GrpcError`, which lives in a JS snippet.
-use std::path::Path;
+//! The runtime every package shares, and the demo's package in `pkg/`.
+//!
+//! The runtime is the root crate built by wasm-pack (release, `--target web`,
+//! so it loads from a plain `<script type="module">` and from bundlers
+//! alike), then binaryen's `wasm-opt` from `e2e/` (wasm-pack cannot download
+//! its own here). The demo's `pkg/` is made by `cargo xtask package`, exactly
+//! the path a user takes.
+use std::{
+    io::{Read, Write},
+    path::PathBuf,
+    process::Stdio,
+};
 
 use anyhow::{Context, bail};
 
-use crate::cmd::{command, exec, root};
+use crate::{
+    cmd::{command, exec, root},
+    package,
+};
 
-const WASM: &str = "pkg/grpc_web_abort_bg.wasm";
-const ENTRY: &str = "pkg/grpc_web_abort.js";
+/// Where wasm-pack puts the runtime (inside `target/`, so never committed).
+const RUNTIME_DIR: &str = "target/runtime-pkg";
 const WASM_OPT: &str = "e2e/node_modules/.bin/wasm-opt";
 
+/// `pkg/`: the demo's npm package, built from `proto/demo.proto`.
 pub fn build() -> anyhow::Result<()> {
+    package::run(&package::Args {
+        protos: vec![root().join("proto/demo.proto")],
+        includes: Vec::new(),
+        out: root().join("pkg"),
+        name: "grpc-web-abort".to_owned(),
+    })
+}
+
+/// Builds and optimises the runtime; the directory holding
+/// `grpc_web_abort.js`, `grpc_web_abort_bg.wasm`, `grpc_web_abort.d.ts` and
+/// any `snippets/`.
+pub fn build_runtime() -> anyhow::Result<PathBuf> {
+    let dir = root().join(RUNTIME_DIR);
+    let out_dir = dir.to_string_lossy().into_owned();
     exec(&mut command(
         "wasm-pack",
-        &["build", "--release", "--target", "web", "--out-dir", "pkg"],
+        &[
+            "build",
+            "--release",
+            "--target",
+            "web",
+            "--out-dir",
+            &out_dir,
+        ],
     ))?;
-    let before = sizes(&root().join(WASM))?;
-    optimize()?;
-    let after = sizes(&root().join(WASM))?;
+    let wasm = dir.join("grpc_web_abort_bg.wasm");
+    let before = std::fs::read(&wasm).context("reading the runtime's wasm")?;
+    optimize(&wasm.to_string_lossy())?;
+    let after = std::fs::read(&wasm)?;
     eprintln!(
-        "xtask: {WASM}: {} -> {} bytes raw, {} -> {} bytes gzipped",
-        before.0, after.0, before.1, after.1
+        "xtask: {RUNTIME_DIR}/grpc_web_abort_bg.wasm: {} -> {} bytes raw, {} -> {} bytes gzipped",
+        before.len(),
+        after.len(),
+        gzip_size(&before)?,
+        gzip_size(&after)?
     );
-    export_grpc_error()
+    Ok(dir)
 }
 
 /// `-Oz` with the wasm features rustc's wasm32 target emits by default.
-fn optimize() -> anyhow::Result<()> {
+fn optimize(wasm: &str) -> anyhow::Result<()> {
     if !root().join(WASM_OPT).exists() {
         bail!("{WASM_OPT} is missing: run `cargo xtask setup`");
     }
@@ -42,42 +78,31 @@ fn optimize() -> anyhow::Result<()> {
             "--enable-sign-ext",
             "--enable-multivalue",
             "--enable-mutable-globals",
-            WASM,
+            wasm,
             "-o",
-            WASM,
+            wasm,
         ],
     ))
 }
 
-/// `GrpcError` must be a real `Error` subclass, so it is defined in
-/// `src/js/grpc_error.js`; wasm-bindgen imports that snippet but cannot
-/// export it, so the entry module re-exports it (its type is declared in
-/// `src/js/types.rs`).
-fn export_grpc_error() -> anyhow::Result<()> {
-    let path = root().join(ENTRY);
-    let mut entry = std::fs::read_to_string(&path).with_context(|| format!("reading {ENTRY}"))?;
-    if entry.contains("export { GrpcError }") {
-        return Ok(());
-    }
-    let snippet = entry
-        .lines()
-        .filter_map(|l| l.split(" from '").nth(1))
-        .map(|s| s.trim_end_matches(['\'', ';']))
-        .find(|s| s.ends_with("/grpc_error.js"))
-        .context("the entry module does not import grpc_error.js")?
-        .to_string();
-    entry.push_str(&format!("export {{ GrpcError }} from '{snippet}';\n"));
-    std::fs::write(&path, entry)?;
-    Ok(())
-}
-
-/// Raw and gzip-compressed sizes in bytes.
-fn sizes(path: &Path) -> anyhow::Result<(u64, u64)> {
-    let raw = std::fs::metadata(path)?.len();
-    let out = command("sh", &["-c", "gzip -9 -c \"$0\" | wc -c"])
-        .arg(path)
-        .output()
+/// The size of `data` compressed by `gzip -9`, in bytes.
+pub fn gzip_size(data: &[u8]) -> anyhow::Result<usize> {
+    let mut gzip = command("gzip", &["-9", "-c"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
         .context("could not run gzip")?;
-    let gz = String::from_utf8_lossy(&out.stdout).trim().parse()?;
-    Ok((raw, gz))
+    let mut stdin = gzip.stdin.take().context("gzip's stdin")?;
+    let data = data.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&data));
+    let mut compressed = Vec::new();
+    gzip.stdout
+        .take()
+        .context("gzip's stdout")?
+        .read_to_end(&mut compressed)?;
+    writer.join().expect("the writer does not panic")?;
+    if !gzip.wait()?.success() {
+        bail!("gzip failed");
+    }
+    Ok(compressed.len())
 }

@@ -1,9 +1,9 @@
 //! The live two-tier demo server that the browser tests run against: built
 //! once, started once, stopped when the handle is dropped.
 use std::{
-    io::{Read, Write},
+    io::{BufRead, BufReader, Read, Write},
     net::TcpStream,
-    process::{Child, Command},
+    process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
 
@@ -15,47 +15,75 @@ pub struct Server {
     child: Child,
     /// The frontend tier's origin, e.g. `http://127.0.0.1:47080`.
     pub url: String,
+    /// Both tiers' `/metrics`, over plain HTTP (the backend's port: one
+    /// process, one registry), so a check needs no TLS trust.
+    pub metrics: String,
+    /// With `--tls-self-signed`: the certificate's SPKI SHA-256 (base64).
+    pub spki: Option<String>,
+}
+
+/// What demo-server prints on stdout before the hash.
+const SPKI_LINE: &str = "SPKI SHA-256: ";
+
+/// Which build of `demo-server`: the tests use the debug one (quick to
+/// build); the full bench measures the release one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Profile {
+    Debug,
+    Release,
 }
 
 impl Server {
     /// Builds `demo-server` and starts both tiers on `addr` and the next port.
     pub fn start(addr: &str) -> anyhow::Result<Self> {
-        exec(&mut command(
-            "cargo",
-            &["build", "--quiet", "-p", "demo-server"],
-        ))?;
-        let (host, port) = addr.rsplit_once(':').context("addr is host:port")?;
-        let backend = format!("{host}:{}", port.parse::<u16>()? + 1);
-        let child = Command::new(root().join("target/debug/demo-server"))
-            .args(["--addr", addr, "--backend-addr", &backend])
-            .current_dir(root())
-            .spawn()
-            .context("could not start demo-server")?;
-        let server = Server {
-            child,
-            url: format!("http://{addr}"),
-        };
-        server.wait_ready(addr)?;
-        Ok(server)
+        Self::launch(addr, false, Profile::Debug)
     }
 
-    /// Waits until `/metrics` answers, so the tests never race the start.
-    fn wait_ready(&self, addr: &str) -> anyhow::Result<()> {
+    /// The same, the frontend serving https (HTTP/2 by ALPN) with a
+    /// certificate made at start-up.
+    pub fn start_tls(addr: &str) -> anyhow::Result<Self> {
+        Self::launch(addr, true, Profile::Debug)
+    }
+
+    /// Builds `profile`'s `demo-server` and starts it on `addr` (and the next
+    /// port), its frontend on https with `tls`.
+    pub fn launch(addr: &str, tls: bool, profile: Profile) -> anyhow::Result<Self> {
+        build(profile)?;
+        let flags: &[&str] = if tls { &["--tls-self-signed"] } else { &[] };
+        let (host, port) = addr.rsplit_once(':').context("addr is host:port")?;
+        let backend = format!("{host}:{}", port.parse::<u16>()? + 1);
+        let mut child = Command::new(binary(profile))
+            .args(["--addr", addr, "--backend-addr", &backend])
+            .args(flags)
+            .current_dir(root())
+            .stdout(Stdio::piped())
+            .spawn()
+            .context("could not start demo-server")?;
+        let spki = forward_stdout(&mut child, tls)?;
+        let scheme = if tls { "https" } else { "http" };
+        let mut server = Server {
+            child,
+            url: format!("{scheme}://{addr}"),
+            metrics: format!("http://{backend}/metrics"),
+            spki,
+        };
+        // So that the tests never race the start: the backend answers
+        // /metrics, and the frontend (bound after it; over TLS, which a plain
+        // request cannot check) accepts connections.
+        wait_for_metrics("demo-server", &backend)?;
         let until = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < until {
-            if let Ok(mut s) = TcpStream::connect(addr) {
-                let _ = write!(
-                    s,
-                    "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-                );
-                let mut head = [0u8; 12];
-                if s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200") {
-                    return Ok(());
-                }
+        while TcpStream::connect(addr).is_err() {
+            if Instant::now() > until {
+                bail!("the frontend did not listen on {addr} within 30 s");
             }
-            std::thread::sleep(Duration::from_millis(50));
+            std::thread::sleep(Duration::from_millis(20));
         }
-        bail!("demo-server did not answer on {addr} within 30 s")
+        // What answered must be ours: a server left on the port by another
+        // run would answer too, and vanish mid-test.
+        if let Some(status) = server.child.try_wait()? {
+            bail!("demo-server exited ({status}): is {addr} or {backend} taken?");
+        }
+        Ok(server)
     }
 
     /// Runs the server in the foreground until it exits (the demo).
@@ -66,6 +94,68 @@ impl Server {
         }
         Ok(())
     }
+}
+
+/// Waits (30 s at most) until `GET /metrics` answers 200 on `addr` over
+/// plain HTTP/1.1.
+pub fn wait_for_metrics(what: &str, addr: &str) -> anyhow::Result<()> {
+    let until = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < until {
+        if let Ok(mut s) = TcpStream::connect(addr) {
+            let _ = write!(
+                s,
+                "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+            );
+            let mut head = [0u8; 12];
+            if s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200") {
+                return Ok(());
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    bail!("{what} did not answer on {addr} within 30 s")
+}
+
+/// Builds `profile`'s `demo-server`.
+pub fn build(profile: Profile) -> anyhow::Result<()> {
+    let mut args = vec!["build", "--quiet", "-p", "demo-server"];
+    if profile == Profile::Release {
+        args.push("--release");
+    }
+    exec(&mut command("cargo", &args))
+}
+
+/// The built `demo-server`, relative to the checkout.
+pub fn binary_path(profile: Profile) -> &'static str {
+    match profile {
+        Profile::Debug => "target/debug/demo-server",
+        Profile::Release => "target/release/demo-server",
+    }
+}
+
+/// The built `demo-server`.
+pub fn binary(profile: Profile) -> std::path::PathBuf {
+    root().join(binary_path(profile))
+}
+
+/// Passes the child's stdout on to ours; with `spki`, first reads the
+/// certificate's hash from it.
+pub fn forward_stdout(child: &mut Child, spki: bool) -> anyhow::Result<Option<String>> {
+    let mut lines = BufReader::new(child.stdout.take().context("stdout is piped")?).lines();
+    let mut hash = None;
+    if spki {
+        for line in lines.by_ref() {
+            let line = line?;
+            println!("{line}");
+            if let Some((_, h)) = line.split_once(SPKI_LINE) {
+                hash = Some(h.trim().to_string());
+                break;
+            }
+        }
+        hash.as_ref().context("demo-server printed no SPKI hash")?;
+    }
+    std::thread::spawn(move || lines.map_while(Result::ok).for_each(|l| println!("{l}")));
+    Ok(hash)
 }
 
 impl Drop for Server {

@@ -22,10 +22,25 @@ pub fn run() -> anyhow::Result<()> {
         ("/usr/bin/chromedriver", "chromium-driver"),
         ("/usr/bin/firefox-esr", "firefox-esr"),
         ("/usr/bin/python3", "python3"),
+        // WebKit, the third engine: WebKitGTK's driver (and MiniBrowser), in Xvfb.
+        ("/usr/bin/WebKitWebDriver", "webkit2gtk-driver"),
+        ("/usr/bin/Xvfb", "xvfb"),
     ])?;
     python_venv()?;
     cargo_tool("geckodriver", "geckodriver")?;
+    nginx()?;
     crate::peers::setup()
+}
+
+/// What `cargo xtask cluster` needs besides the build: Debian's nginx
+/// (started by the cluster itself, never as the system's service), openssl
+/// for its certificate, curl to see it answer over HTTP/2.
+pub fn nginx() -> anyhow::Result<()> {
+    debian_packages(&[
+        ("/usr/sbin/nginx", "nginx"),
+        ("/usr/bin/openssl", "openssl"),
+        ("/usr/bin/curl", "curl"),
+    ])
 }
 
 fn wasm_target() -> anyhow::Result<()> {
@@ -104,7 +119,18 @@ fn wasm_bindgen_cli() -> anyhow::Result<()> {
 /// Playwright (driving Debian's Chromium), binaryen's `wasm-opt` and
 /// TypeScript, pinned by the lock file in `e2e/`.
 fn npm_packages() -> anyhow::Result<()> {
-    let dir = root().join("e2e");
+    npm_ci("e2e")
+}
+
+/// Connect-ES, protobuf-es, protoc-gen-es, buf and esbuild for `cargo xtask
+/// bench`, pinned by the lock file in `bench/`.
+pub fn bench_npm_packages() -> anyhow::Result<()> {
+    npm_ci("bench")
+}
+
+/// `npm ci` in `dir` unless what is installed is what its lock file asks for.
+fn npm_ci(dir: &str) -> anyhow::Result<()> {
+    let dir = root().join(dir);
     let modified = |f: &str| {
         std::fs::metadata(dir.join(f))
             .and_then(|m| m.modified())

@@ -1,14 +1,41 @@
 //! `cargo xtask test`: every test, in the order that fails fastest.
 use crate::{
-    client_tests,
+    bench, client_tests, cluster_tests,
     cmd::{command, exec},
-    page_tests, peers, pkg,
+    h2_tests, package_tests, page_tests, peers, pkg,
     server::Server,
-    setup,
+    setup, webkit_tests,
 };
 
 /// Where the test server's frontend listens (the backend takes the next port).
 const TEST_ADDR: &str = "127.0.0.1:47080";
+
+/// The steps that start their own servers, runnable alone.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum Step {
+    /// The browser tests over HTTP/2 with TLS.
+    H2,
+    /// The tests through `cargo xtask cluster`.
+    Cluster,
+    /// The JS API suite in WebKit.
+    Webkit,
+}
+
+pub fn run_step(step: Step) -> anyhow::Result<()> {
+    setup::run()?;
+    pkg::build()?;
+    match step {
+        Step::H2 => {
+            let http1 = Server::start(TEST_ADDR)?;
+            h2_tests::run(Some(&http1.url))
+        }
+        Step::Cluster => cluster_tests::run(),
+        Step::Webkit => {
+            let server = Server::start(TEST_ADDR)?;
+            webkit_tests::run(&server.url)
+        }
+    }
+}
 
 pub fn run() -> anyhow::Result<()> {
     setup::run()?;
@@ -30,7 +57,21 @@ pub fn run() -> anyhow::Result<()> {
     let server = Server::start(TEST_ADDR)?;
     peers::run(&server.url)?;
     client_tests::run(&server.url)?;
+    package_tests::run()?;
+    webkit_tests::run(&server.url)?;
     page_tests::run(&server.url)?;
+    h2_tests::run(Some(&server.url))?;
+    // The packed package in a Vite + TypeScript app and a plain page (issue 11).
+    let consumer = [
+        "--test-reporter=spec",
+        "tests/consumer/run.mjs",
+        &server.url,
+    ];
+    exec(&mut command("node", &consumer))?;
+    // The benchmark's code paths with tiny counts, so that it cannot rot (issue 10).
+    bench::quick(&server.url)?;
+    drop(server);
+    cluster_tests::run()?;
     eprintln!("xtask: every test passed");
     Ok(())
 }

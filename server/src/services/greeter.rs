@@ -42,7 +42,11 @@ impl Greeter for GreeterFrontend {
         &self,
         request: Request<HelloRequest>,
     ) -> Result<Response<HelloReply>, Status> {
-        self.upstream.clone().say_hello(request.into_inner()).await
+        self.upstream
+            .clone()
+            .say_hello(request.into_inner())
+            .await
+            .map_err(super::relay::relayed)
     }
 }
 
@@ -52,6 +56,6 @@ pub fn backend() -> GreeterServer<GreeterBackend> {
 
 pub fn frontend(upstream: Upstream) -> GreeterServer<GreeterFrontend> {
     GreeterServer::new(GreeterFrontend {
-        upstream: GreeterClient::new(upstream),
+        upstream: GreeterClient::new(upstream).max_decoding_message_size(usize::MAX),
     })
 }

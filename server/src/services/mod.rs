@@ -2,14 +2,20 @@
 //! frontend, which forwards to the backend through an [`Upstream`] and
 //! so inherits deadline and cancellation without code of its own.
 pub mod greeter;
+pub mod relay;
 pub mod stats;
 pub mod updates;
 pub mod work;
 
 use std::{pin::Pin, time::Duration};
 
-pub use crate::upstream::Upstream;
 use futures_util::Stream;
+use tonic_deadline::{Http2Client, Propagate};
+
+/// What frontend services call their backend through. They read its
+/// replies without tonic's 4 MiB limit: the backend is their own, and the
+/// limit that matters (`--max-message-bytes`) is on requests.
+pub type Upstream = Propagate<Http2Client>;
 
 /// A server-streaming response.
 pub type ResponseStream<T> = Pin<Box<dyn Stream<Item = Result<T, tonic::Status>> + Send>>;

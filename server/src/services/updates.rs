@@ -5,7 +5,7 @@ use futures_util::StreamExt;
 use tokio_stream::wrappers::IntervalStream;
 use tonic::{Request, Response, Status};
 
-use super::{ResponseStream, Upstream, interval};
+use super::{ResponseStream, Upstream, interval, relay};
 use crate::proto::{
     Update, WatchRequest,
     updates_client::UpdatesClient,
@@ -75,8 +75,15 @@ impl Updates for UpdatesFrontend {
         &self,
         request: Request<WatchRequest>,
     ) -> Result<Response<Self::WatchStream>, Status> {
-        let upstream = self.upstream.clone().watch(request.into_inner()).await?;
-        Ok(Response::new(Box::pin(upstream.into_inner())))
+        let upstream = self
+            .upstream
+            .clone()
+            .watch(request.into_inner())
+            .await
+            .map_err(relay::relayed)?;
+        Ok(Response::new(Box::pin(relay::relay_stream(
+            upstream.into_inner(),
+        ))))
     }
 }
 
@@ -86,6 +93,6 @@ pub fn backend() -> UpdatesServer<UpdatesBackend> {
 
 pub fn frontend(upstream: Upstream) -> UpdatesServer<UpdatesFrontend> {
     UpdatesServer::new(UpdatesFrontend {
-        upstream: UpdatesClient::new(upstream),
+        upstream: UpdatesClient::new(upstream).max_decoding_message_size(usize::MAX),
     })
 }

@@ -4,13 +4,12 @@ use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
 use super::Upstream;
-use crate::{
-    context::CallContext,
-    proto::{
-        ComputeReply, ComputeRequest,
-        work_client::WorkClient,
-        work_server::{Work, WorkServer},
-    },
+use tonic_deadline::CallContext;
+
+use crate::proto::{
+    ComputeReply, ComputeRequest,
+    work_client::WorkClient,
+    work_server::{Work, WorkServer},
 };
 
 /// Keeps one call from holding a core for days.
@@ -94,7 +93,11 @@ impl Work for WorkFrontend {
         &self,
         request: Request<ComputeRequest>,
     ) -> Result<Response<ComputeReply>, Status> {
-        self.upstream.clone().compute(request.into_inner()).await
+        self.upstream
+            .clone()
+            .compute(request.into_inner())
+            .await
+            .map_err(super::relay::relayed)
     }
 }
 
@@ -104,7 +107,7 @@ pub fn backend() -> WorkServer<WorkBackend> {
 
 pub fn frontend(upstream: Upstream) -> WorkServer<WorkFrontend> {
     WorkServer::new(WorkFrontend {
-        upstream: WorkClient::new(upstream),
+        upstream: WorkClient::new(upstream).max_decoding_message_size(usize::MAX),
     })
 }
 

@@ -26,6 +26,12 @@ impl Scrape {
 
     /// The sum of every sample of `name` whose labels include all of `labels`
     /// (`key="value"` pairs); 0 when there is none.
+    /// The series as the process holds them, for when it no longer serves
+    /// `/metrics` (after a shutdown).
+    pub fn in_process(metrics: &demo_server::metrics::Metrics) -> Scrape {
+        Scrape(metrics.encode())
+    }
+
     pub fn sum(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
         self.0
             .lines()
@@ -40,6 +46,13 @@ impl Scrape {
                 .then(|| value.parse::<f64>().ok())?
             })
             .sum()
+    }
+
+    /// `grpc_server_handled_total` of one method at one tier, for one code.
+    pub fn handled(&self, tier: &str, method: &str, code: &str) -> f64 {
+        let mut labels = at(tier, method);
+        labels.push(("grpc_code", code));
+        self.sum("grpc_server_handled_total", &labels)
     }
 
     pub fn text(&self) -> &str {

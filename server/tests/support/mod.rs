@@ -4,7 +4,9 @@
 #![allow(dead_code)] // each test file uses its own part
 
 pub mod metrics;
+pub mod process;
 pub mod raw_call;
+pub mod requests;
 
 use std::{
     future::Future,
@@ -14,7 +16,7 @@ use std::{
 
 use demo_server::{
     app::AllowedOrigins,
-    tiers::{self, Config, Role, Running},
+    tiers::{self, Config, Limits, Role, Running},
 };
 
 /// One `#[tokio::test]` per transport for a scenario `async fn(Transport)`:
@@ -31,17 +33,35 @@ macro_rules! over_transports {
     };
 }
 
+/// How long unary calls may drain at shutdown, unless a test says otherwise.
+pub const DRAIN: Duration = Duration::from_secs(5);
+
 /// Both tiers in this process, on ports of their own.
 pub async fn two_tiers() -> Running {
-    start(Role::Both, None).await
+    start(Role::Both, None, DRAIN).await
 }
 
 /// A lone frontend whose backend is at `upstream`.
 pub async fn frontend_of(upstream: SocketAddr) -> Running {
-    start(Role::Frontend, Some(format!("http://{upstream}"))).await
+    start(Role::Frontend, Some(format!("http://{upstream}")), DRAIN).await
 }
 
-async fn start(role: Role, upstream: Option<String>) -> Running {
+/// Starts the tiers of `role`; `upstream` for a lone frontend.
+pub async fn start(role: Role, upstream: Option<String>, drain_timeout: Duration) -> Running {
+    start_with(role, upstream, drain_timeout, Limits::default()).await
+}
+
+/// Both tiers in this process, with `limits`.
+pub async fn two_tiers_with(limits: Limits) -> Running {
+    start_with(Role::Both, None, DRAIN, limits).await
+}
+
+async fn start_with(
+    role: Role,
+    upstream: Option<String>,
+    drain_timeout: Duration,
+    limits: Limits,
+) -> Running {
     let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
     tiers::start(Config {
         role,
@@ -50,6 +70,9 @@ async fn start(role: Role, upstream: Option<String>) -> Running {
         upstream,
         origins: AllowedOrigins::default(),
         static_dirs: None,
+        tls: None,
+        limits,
+        drain_timeout,
     })
     .await
     .expect("the tiers start")
@@ -102,4 +125,30 @@ pub async fn computation_stopped_within_10ms(addr: SocketAddr) {
     assert_eq!(count, 1.0, "cancellations of Compute at the backend");
     let stop = s.sum("grpc_server_cancel_to_stop_seconds_sum", &labels);
     assert!(stop < 0.010, "the computation took {stop} s to stop");
+}
+
+/// `call` ends within 1 s with UNAVAILABLE in trailers (not a reset).
+pub async fn ends_unavailable_within_1s(call: raw_call::RawCall) -> raw_call::Outcome {
+    let ended = tokio::time::timeout(Duration::from_secs(1), call.finish())
+        .await
+        .expect("the call ends within 1 s");
+    assert_eq!(ended.code, tonic::Code::Unavailable, "{ended:?}");
+    assert!(ended.in_trailers, "{ended:?}");
+    ended
+}
+
+/// Within 200 ms, the frontend has counted `n` calls of `method`
+/// Unavailable and has none in flight.
+pub async fn frontend_counts_unavailable(addr: SocketAddr, method: &str, n: f64) {
+    eventually(
+        Duration::from_millis(200),
+        "the frontend counts Unavailable",
+        || async {
+            let s = metrics::Scrape::of(addr).await;
+            let c = metrics::Counts::of(&s, "frontend", method);
+            let unavailable = s.handled("frontend", method, "Unavailable");
+            check(unavailable == n && c.in_flight == 0.0, (unavailable, c))
+        },
+    )
+    .await;
 }

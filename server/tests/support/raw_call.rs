@@ -42,6 +42,8 @@ pub struct Outcome {
     pub code: Code,
     pub message: String,
     pub messages: Vec<Bytes>,
+    /// The status came in trailers after a response (not trailers-only).
+    pub in_trailers: bool,
 }
 
 impl RawCall {
@@ -163,9 +165,9 @@ impl RawCall {
         while let Some(m) = self.next_message().await {
             messages.push(m);
         }
-        let from = match &self.trailers {
-            Some(t) if t.contains_key("grpc-status") => t,
-            _ => &self.headers,
+        let (from, in_trailers) = match &self.trailers {
+            Some(t) if t.contains_key("grpc-status") => (t, true),
+            _ => (&self.headers, false),
         };
         let status =
             tonic::Status::from_header_map(from).expect("the response carries grpc-status");
@@ -173,6 +175,7 @@ impl RawCall {
             code: status.code(),
             message: status.message().to_string(),
             messages,
+            in_trailers,
         }
     }
 

@@ -1,0 +1,404 @@
+// The page side of `cargo xtask bench`: our package (/pkg/, served by the
+// demo server) and the Connect-ES bundle (/bench/connect.js) in one page,
+// against the same server. Every time is the page's own clock
+// (performance.now()); the servers' in-flight counts are pushed to the page
+// by their own Stats.Watch stream every 1 ms, so "work stopped" is the
+// arrival of the first snapshot that shows the tier back at zero (an upper
+// bound), and no server clock is compared with the page's. The servers' own
+// cancel-to-stop histogram comes from /metrics, scraped before and after.
+import * as ours from "/pkg/index.js";
+import { connectClients } from "/bench/connect.js";
+
+const base = location.origin;
+
+export const clients = {
+  ours: {
+    greeter: new ours.GreeterClient(base),
+    updates: new ours.UpdatesClient(base),
+    work: new ours.WorkClient(base),
+  },
+  connect: connectClients(base),
+};
+
+/** Passed to every call of the listener phase and never aborted. */
+export const longLived = new AbortController();
+
+const METHOD = { unary: "demo.v1.Greeter/SayHello", stream: "demo.v1.Updates/Watch", compute: "demo.v1.Work/Compute" };
+const BIG_N = 1_000_000_000_000n; // the server's MAX_N: minutes of work
+const POLL_LIMIT_MS = 10_000;
+
+/** Sorted copy's value at quantile p (nearest rank). */
+export function quantile(values, p) {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
+}
+
+export function summary(values) {
+  return {
+    n: values.length,
+    p50: quantile(values, 0.5),
+    p95: quantile(values, 0.95),
+    p99: quantile(values, 0.99),
+    max: quantile(values, 1),
+  };
+}
+
+async function metricsText() {
+  const response = await fetch("/metrics", { cache: "no-store" });
+  if (!response.ok) throw new Error(`GET /metrics answered ${response.status}`);
+  return response.text();
+}
+
+function label(labels, key) {
+  return new RegExp(`${key}="([^"]*)"`).exec(labels)?.[1];
+}
+
+/** Cancel-to-stop histogram buckets by "tier/service/method": { le: cumulative count }. */
+export async function histograms() {
+  const out = {};
+  const text = await metricsText();
+  for (const m of text.matchAll(/^grpc_server_cancel_to_stop_seconds_bucket\{([^}]*)\} (\S+)/gm)) {
+    // By service too: Stats.Watch (the monitor's own streams) is also "Watch".
+    const key = `${label(m[1], "tier")}/${label(m[1], "grpc_service")}/${label(m[1], "grpc_method")}`;
+    (out[key] ??= {})[label(m[1], "le")] = Number(m[2]);
+  }
+  return out;
+}
+
+const TIERS = ["frontend", "backend"];
+
+/**
+ * The servers' own live counters, pushed: a `Stats.Watch` stream (through our
+ * client) at the server's fastest tick, 1 ms. The backend samples its tier
+ * every tick and the frontend adds its own as it relays each snapshot, so one
+ * snapshot holds both tiers' in-flight counts at nearly one instant; the page
+ * stamps it on arrival. `Stats` calls are not counted in the snapshot.
+ */
+class Monitor {
+  constructor() {
+    this.ctl = new AbortController();
+    this.waiters = new Set();
+    this.gaps = [];
+    this.error = null;
+    this.ended = false;
+    this.latest = null;
+    let last = null;
+    const stats = new ours.StatsClient(base).watch({ intervalMs: 1 }, { signal: this.ctl.signal });
+    this.done = (async () => {
+      try {
+        for await (const snapshot of stats) {
+          const at = performance.now();
+          if (last !== null && this.gaps.length < 1_000_000) this.gaps.push(at - last);
+          last = at;
+          const g = {};
+          for (const t of snapshot.tiers) g[t.tier] = Number(t.inFlight);
+          this.latest = g;
+          for (const waiter of [...this.waiters]) waiter({ at, g });
+        }
+      } catch (e) {
+        if (!this.ctl.signal.aborted) this.error = e;
+      }
+      this.ended = true;
+    })();
+  }
+
+  /** The first snapshot from now on for which `done(snapshot)` holds; bounded by POLL_LIMIT_MS. */
+  until(what, done) {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        const state = `last snapshot ${JSON.stringify(this.latest)}, stream ${this.ended ? "ended" : "open"}`;
+        reject(new Error(`timed out waiting for ${what} (${state})${this.error ? `: ${this.error}` : ""}`));
+      }, POLL_LIMIT_MS);
+      const waiter = (snapshot) => {
+        if (!done(snapshot)) return;
+        clearTimeout(timer);
+        this.waiters.delete(waiter);
+        resolve(snapshot);
+      };
+      this.waiters.add(waiter);
+    });
+  }
+
+  idle() {
+    return this.until("both tiers idle", ({ g }) => TIERS.every((t) => g[t] === 0));
+  }
+
+  busy() {
+    return this.until("both tiers busy", ({ g }) => TIERS.every((t) => g[t] >= 1));
+  }
+
+  /**
+   * When each tier was first seen back at zero, in ms after `t0` (arrival of
+   * the snapshot: an upper bound). With `mustStart`, a tier counts only once
+   * a snapshot after t0 has shown it busy.
+   */
+  async stops(t0, mustStart) {
+    const started = { frontend: !mustStart, backend: !mustStart };
+    const seen = {};
+    await this.until("both tiers to stop", ({ at, g }) => {
+      for (const tier of TIERS) {
+        if (!started[tier]) started[tier] = g[tier] >= 1;
+        else if (seen[tier] === undefined && g[tier] === 0) seen[tier] = at - t0;
+      }
+      return TIERS.every((t) => seen[t] !== undefined);
+    });
+    return seen;
+  }
+
+  /** Ends the stream; the gaps between snapshots' arrivals (ms). */
+  async stop() {
+    this.ctl.abort();
+    await this.done;
+    return this.gaps;
+  }
+}
+
+/** Starts a call of `kind` on `signal`; resolves `started` once the call is mid-way. */
+function startCall(c, kind, signal, extra = {}) {
+  const opts = { signal, ...extra };
+  if (kind === "unary") {
+    return { done: c.greeter.sayHello({ name: "bench", delayMs: 600_000 }, opts), first: null };
+  }
+  if (kind === "compute") {
+    return { done: c.work.compute({ n: BIG_N }, opts), first: null };
+  }
+  let gotFirst;
+  const first = new Promise((resolve) => (gotFirst = resolve));
+  const done = (async () => {
+    let count = 0;
+    for await (const _ of c.updates.watch({ topic: "bench", intervalMs: 5, limit: 0 }, opts)) {
+      if (++count === 1) gotFirst();
+    }
+    throw new Error("the endless stream ended");
+  })();
+  return { done, first };
+}
+
+/** The error's gRPC code as a number, whichever client threw it. */
+function codeOf(error) {
+  return typeof error?.code === "number" ? error.code : null;
+}
+
+/**
+ * cancel→stop: `count` calls of `kind`, each aborted once a snapshot shows
+ * both tiers busy (streams: after the first message too); per call,
+ * abort→rejection in the page and abort→each tier back at zero.
+ */
+export async function cancelToStop({ client, kind, count }) {
+  const c = clients[client];
+  const method = METHOD[kind];
+  const before = await histograms();
+  const rejected = [];
+  const frontend = [];
+  const backend = [];
+  const codes = {};
+  const gaps = [];
+  // Calls whose stop no snapshot showed within the bound (reported, not hidden).
+  const lost = [];
+  for (let i = 0; i < count; i++) {
+    // A fresh Stats stream per call: no one stream has to last the whole run.
+    const monitor = new Monitor();
+    await monitor.idle();
+    const ctl = new AbortController();
+    const call = startCall(c, kind, ctl.signal);
+    let rejectedAt;
+    const settled = call.done.then(
+      () => {
+        throw new Error(`${kind} call ended without error`);
+      },
+      (e) => {
+        rejectedAt = performance.now();
+        codes[codeOf(e)] = (codes[codeOf(e)] ?? 0) + 1;
+      },
+    );
+    if (call.first) await call.first;
+    await monitor.busy();
+    const t0 = performance.now();
+    ctl.abort();
+    const stops = await monitor.stops(t0, false).catch((e) => e);
+    await settled;
+    gaps.push(...(await monitor.stop()));
+    rejected.push(rejectedAt - t0);
+    if (stops instanceof Error) {
+      lost.push(String(stops.message));
+      continue;
+    }
+    frontend.push(stops.frontend);
+    backend.push(stops.backend);
+  }
+  const snapshotGaps = summary(gaps);
+  const after = await histograms();
+  return {
+    client,
+    kind,
+    codes,
+    rejected: summary(rejected),
+    frontend: summary(frontend),
+    backend: summary(backend),
+    snapshotGaps,
+    lost,
+    serverHistogram: histogramDelta(before, after, method),
+  };
+}
+
+/** Per tier, the quantiles of what the server itself measured (bucket upper bounds, ms). */
+function histogramDelta(before, after, method) {
+  const out = {};
+  for (const tier of ["frontend", "backend"]) {
+    const key = `${tier}/${method}`;
+    const a = after[key] ?? {};
+    const b = before[key] ?? {};
+    const bound = (le) => (le === "+Inf" ? Infinity : Number(le));
+    const les = Object.keys(a).sort((x, y) => bound(x) - bound(y));
+    const cum = les.map((le) => [le, a[le] - (b[le] ?? 0)]);
+    const total = cum.length ? cum[cum.length - 1][1] : 0;
+    const at = (p) => {
+      if (total === 0) return null;
+      const hit = cum.find(([, n]) => n >= p * total) ?? cum[cum.length - 1];
+      return bound(hit[0]) * 1000;
+    };
+    out[tier] = { n: total, p50: at(0.5), p95: at(0.95), p99: at(0.99) };
+  }
+  return out;
+}
+
+/**
+ * Deadline precision: SayHello that would take `ms` + 5 s, with `timeoutMs`
+ * = `ms`. Rejection minus deadline (page clock), and each tier's stop minus
+ * the deadline as the page set it (the first snapshot, after one that showed
+ * the call, with the tier back at zero).
+ */
+export async function deadline({ client, ms, count }) {
+  const c = clients[client];
+  const method = METHOD.unary;
+  const before = await histograms();
+  const rejected = [];
+  const frontend = [];
+  const backend = [];
+  const codes = {};
+  const gaps = [];
+  // Calls whose stop no snapshot showed within the bound (reported, not hidden).
+  const lost = [];
+  for (let i = 0; i < count; i++) {
+    const monitor = new Monitor();
+    await monitor.idle();
+    const t0 = performance.now();
+    let rejectedAt;
+    const settled = c.greeter.sayHello({ name: "bench", delayMs: ms + 5000 }, { timeoutMs: ms }).then(
+      () => {
+        throw new Error("the call outlived its deadline");
+      },
+      (e) => {
+        rejectedAt = performance.now();
+        codes[codeOf(e)] = (codes[codeOf(e)] ?? 0) + 1;
+      },
+    );
+    const stops = await monitor.stops(t0, true).catch((e) => e);
+    await settled;
+    gaps.push(...(await monitor.stop()));
+    rejected.push(rejectedAt - t0 - ms);
+    if (stops instanceof Error) {
+      lost.push(String(stops.message));
+      continue;
+    }
+    frontend.push(stops.frontend - ms);
+    backend.push(stops.backend - ms);
+  }
+  const snapshotGaps = summary(gaps);
+  const after = await histograms();
+  return {
+    client,
+    ms,
+    codes,
+    rejected: summary(rejected),
+    frontend: summary(frontend),
+    backend: summary(backend),
+    snapshotGaps,
+    lost,
+    serverHistogram: histogramDelta(before, after, method),
+  };
+}
+
+/** `n` sequential unary calls; each call's time (ms). */
+export async function unary({ client, n }) {
+  const c = clients[client];
+  const times = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await c.greeter.sayHello({ name: "bench", delayMs: 0 });
+    times.push(performance.now() - t);
+  }
+  return times;
+}
+
+/** `total` unary calls, `concurrency` at a time; calls per second. */
+export async function throughput({ client, total, concurrency }) {
+  const c = clients[client];
+  let next = 0;
+  const t = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        next++;
+        await c.greeter.sayHello({ name: "bench", delayMs: 0 });
+      }
+    }),
+  );
+  return (total / (performance.now() - t)) * 1000;
+}
+
+/** One stream of `limit` updates at the server's fastest tick (1 ms); messages per second. */
+export async function stream({ client, limit }) {
+  const c = clients[client];
+  let count = 0;
+  const t = performance.now();
+  for await (const _ of c.updates.watch({ topic: "bench", intervalMs: 1, limit })) count++;
+  if (count !== limit) throw new Error(`got ${count} of ${limit} updates`);
+  return (count / (performance.now() - t)) * 1000;
+}
+
+/** `count` unary calls aborted mid-flight, `batch` at a time (one task after they start). */
+export async function abortMany({ client, count, batch = 32 }) {
+  const c = clients[client];
+  for (let done = 0; done < count; ) {
+    const n = Math.min(batch, count - done);
+    const ctls = Array.from({ length: n }, () => new AbortController());
+    const calls = ctls.map((ctl) =>
+      c.greeter.sayHello({ name: "bench", delayMs: 600_000 }, { signal: ctl.signal }).then(
+        () => "ok",
+        (e) => codeOf(e),
+      ),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    for (const ctl of ctls) ctl.abort();
+    const codes = await Promise.all(calls);
+    if (codes.some((code) => code !== 1)) throw new Error(`an aborted call ended ${codes.find((x) => x !== 1)}`);
+    done += n;
+  }
+}
+
+/**
+ * `ok` calls that succeed and `expired` calls that miss a 1 ms deadline, all
+ * given `longLived.signal`; the listeners left on it are then counted by CDP.
+ */
+export async function listenerPhase({ client, ok, expired }) {
+  const c = clients[client];
+  const signal = longLived.signal;
+  for (let i = 0; i < ok; i++) await c.greeter.sayHello({ name: "bench", delayMs: 0 }, { signal });
+  for (let i = 0; i < expired; i++) {
+    const code = await c.greeter.sayHello({ name: "bench", delayMs: 1000 }, { signal, timeoutMs: 1 }).then(
+      () => "ok",
+      (e) => codeOf(e),
+    );
+    if (code !== 4) throw new Error(`a call past its deadline ended ${code}`);
+  }
+}
+
+/** Our runtime's wasm linear memory, in bytes (the wasm-bindgen module's exports). */
+export async function wasmMemoryBytes() {
+  const runtime = await import("/pkg/grpc_web_abort.js");
+  const exports = await runtime.default();
+  return exports.memory.buffer.byteLength;
+}

@@ -1,0 +1,265 @@
+// `cargo xtask bench`'s browser half: our package and Connect-ES in one
+// headless Chromium page against one demo server, every measure alternating
+// between the two clients; then the same again over HTTP/2 with TLS against a
+// second server (`--h2-base`, its certificate trusted by its SPKI hash).
+// Writes <out>/results.json and <out>/BENCHMARKS.md.
+//
+//   node bench/run.mjs --base http://127.0.0.1:47260 [--h2-base https://127.0.0.1:47262 --spki HASH] \
+//     --out target/bench --inputs target/bench/inputs.json [--quick]
+import { readFile, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+import { launch } from "../e2e/browser.mjs";
+import { render } from "./report.mjs";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const { values: args } = parseArgs({
+  options: {
+    base: { type: "string" },
+    "h2-base": { type: "string" },
+    spki: { type: "string" },
+    out: { type: "string" },
+    inputs: { type: "string" },
+    quick: { type: "boolean", default: false },
+  },
+});
+if (!args.base || !args.out || !args.inputs) throw new Error("--base, --out and --inputs are required");
+if (!args["h2-base"] !== !args.spki) throw new Error("--h2-base and --spki go together");
+const TRANSPORTS = [
+  { protocol: "HTTP/1.1", base: args.base },
+  ...(args["h2-base"] ? [{ protocol: "HTTP/2", base: args["h2-base"] }] : []),
+];
+const quick = args.quick;
+const CLIENTS = ["ours", "connect"];
+
+// Full run vs --quick: the same code paths, tiny counts.
+const COUNTS = quick
+  ? { warmup: 3, rounds: 2, unary: 5, tput: 64, stream: 20, cancel: 3, deadlines: [[50, 1], [200, 1]], memory: [10, 100], listeners: [10, 3] }
+  : { warmup: 50, rounds: 5, unary: 200, tput: 1000, stream: 2000, cancel: 200, deadlines: [[50, 50], [200, 50], [1000, 20]], memory: [100, 10_000], listeners: [1000, 100] };
+
+const INDEX = `<!doctype html><meta charset="utf-8"><title>bench</title>
+<script type="module">
+  import * as bench from "/bench/page.mjs";
+  window.__bench = bench;
+</script>`;
+
+/** Counts live setTimeout timers (set, not yet fired or cleared), before any module loads. */
+function instrumentTimers() {
+  const live = new Set();
+  let created = 0;
+  const set = window.setTimeout;
+  const clear = window.clearTimeout;
+  window.setTimeout = function (fn, ms, ...rest) {
+    const id = set.call(window, (...a) => {
+      live.delete(id);
+      if (typeof fn === "function") fn(...a);
+    }, ms, ...rest);
+    live.add(id);
+    created++;
+    return id;
+  };
+  window.clearTimeout = function (id) {
+    live.delete(id);
+    return clear.call(window, id);
+  };
+  window.__timers = () => ({ live: live.size, created });
+}
+
+async function openPage(browser, base) {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.addInitScript(instrumentTimers);
+  const files = {
+    "/bench/index.html": [INDEX, "text/html"],
+    "/bench/page.mjs": [await readFile(path.join(here, "page.mjs"), "utf8"), "text/javascript"],
+    "/bench/connect.js": [await readFile(path.join(args.out, "connect.js"), "utf8"), "text/javascript"],
+  };
+  await page.route(`${base}/bench/**`, (route) => {
+    const file = files[new URL(route.request().url()).pathname];
+    if (!file) return route.fulfill({ status: 404, body: "not found" });
+    return route.fulfill({ status: 200, body: file[0], headers: { "content-type": file[1] } });
+  });
+  await page.goto(`${base}/bench/index.html`);
+  await page.waitForFunction(() => window.__bench !== undefined, null, { timeout: 30_000 });
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Performance.enable");
+  return { page, cdp, errors };
+}
+
+const call = (page, name, arg) => page.evaluate(([n, a]) => window.__bench[n](a), [name, arg]);
+
+function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor((s.length - 1) / 2)];
+}
+
+async function speed(page) {
+  const latency = { ours: [], connect: [] };
+  const tput = { ours: [], connect: [] };
+  const stream = { ours: [], connect: [] };
+  for (const client of CLIENTS) await call(page, "unary", { client, n: COUNTS.warmup });
+  for (let round = 0; round < COUNTS.rounds; round++) {
+    // Alternate which client goes first, so neither always follows the other.
+    const order = round % 2 ? [...CLIENTS].reverse() : CLIENTS;
+    for (const client of order) latency[client].push(...(await call(page, "unary", { client, n: COUNTS.unary })));
+    for (const client of order) tput[client].push(await call(page, "throughput", { client, total: COUNTS.tput, concurrency: 32 }));
+    for (const client of order) stream[client].push(await call(page, "stream", { client, limit: COUNTS.stream }));
+  }
+  const summarize = (f) => Object.fromEntries(CLIENTS.map((c) => [c, f(c)]));
+  return {
+    unary: await page.evaluate((l) => ({
+      ours: window.__bench.summary(l.ours),
+      connect: window.__bench.summary(l.connect),
+    }), latency),
+    throughput: summarize((c) => ({ rounds: tput[c], median: median(tput[c]) })),
+    stream: summarize((c) => ({ rounds: stream[c], median: median(stream[c]) })),
+  };
+}
+
+async function cancels(page) {
+  const out = [];
+  for (const kind of ["unary", "stream", "compute"]) {
+    for (const client of CLIENTS) {
+      const r = await call(page, "cancelToStop", { client, kind, count: COUNTS.cancel });
+      if (r.lost.length && (quick || r.lost.length > COUNTS.cancel / 20)) throw new Error(`${client} ${kind}: stops not seen: ${r.lost.join("; ")}`);
+      if (r.codes["1"] !== COUNTS.cancel) throw new Error(`${client} ${kind}: not every abort ended CANCELLED: ${JSON.stringify(r.codes)}`);
+      console.error(`bench: cancel→stop ${kind} ${client}: frontend p99 ${r.frontend.p99.toFixed(2)} ms, backend p99 ${r.backend.p99.toFixed(2)} ms`);
+      out.push(r);
+    }
+  }
+  return out;
+}
+
+async function deadlines(page) {
+  const out = [];
+  for (const [ms, count] of COUNTS.deadlines) {
+    for (const client of CLIENTS) {
+      const r = await call(page, "deadline", { client, ms, count });
+      if (r.lost.length && (quick || r.lost.length > count / 20)) throw new Error(`${client} ${ms} ms: stops not seen: ${r.lost.join("; ")}`);
+      if (r.codes["4"] !== count) throw new Error(`${client} ${ms} ms: not every call ended DEADLINE_EXCEEDED: ${JSON.stringify(r.codes)}`);
+      console.error(`bench: deadline ${ms} ms ${client}: rejection p99 +${r.rejected.p99.toFixed(2)} ms, backend stop p99 +${r.backend.p99.toFixed(2)} ms`);
+      out.push(r);
+    }
+  }
+  return out;
+}
+
+/** JS heap (after a full GC), our wasm memory, live timers. */
+async function snapshot({ page, cdp }) {
+  await cdp.send("HeapProfiler.collectGarbage");
+  const { metrics } = await cdp.send("Performance.getMetrics");
+  const metric = (name) => metrics.find((m) => m.name === name)?.value ?? null;
+  return {
+    jsHeapUsed: metric("JSHeapUsedSize"),
+    jsHeapTotal: metric("JSHeapTotalSize"),
+    wasmMemory: await page.evaluate(() => window.__bench.wasmMemoryBytes()),
+    timers: await page.evaluate(() => window.__timers()),
+  };
+}
+
+/** Memory and leftovers, each client in a fresh page so that neither's garbage is the other's. */
+async function memory(browser, base) {
+  const out = {};
+  const [first, total] = COUNTS.memory;
+  for (const client of CLIENTS) {
+    const p = await openPage(browser, base);
+    await call(p.page, "unary", { client, n: COUNTS.warmup });
+    const start = await snapshot(p);
+    await call(p.page, "abortMany", { client, count: first });
+    const afterFirst = await snapshot(p);
+    await call(p.page, "abortMany", { client, count: total - first });
+    const afterTotal = await snapshot(p);
+    const [ok, expired] = COUNTS.listeners;
+    await call(p.page, "listenerPhase", { client, ok, expired });
+    const { result } = await p.cdp.send("Runtime.evaluate", { expression: "window.__bench.longLived.signal" });
+    const { listeners } = await p.cdp.send("DOMDebugger.getEventListeners", { objectId: result.objectId });
+    const afterListeners = await snapshot(p);
+    if (p.errors.length) throw new Error(`${client}: page errors: ${p.errors.join("; ")}`);
+    out[client] = {
+      calls: [first, total],
+      start,
+      afterFirst,
+      afterTotal,
+      listenerCalls: { ok, expired },
+      listenersLeft: listeners.length,
+      listenerTypes: listeners.map((l) => l.type),
+      timersLeft: afterListeners.timers.live,
+      timersCreated: afterListeners.timers.created,
+    };
+    console.error(`bench: memory ${client}: JS heap ${start.jsHeapUsed} → ${afterFirst.jsHeapUsed} → ${afterTotal.jsHeapUsed} B; wasm ${afterFirst.wasmMemory} → ${afterTotal.wasmMemory} B; listeners left ${listeners.length}; timers left ${afterListeners.timers.live}`);
+    await p.page.close();
+  }
+  return out;
+}
+
+async function packageVersion(name) {
+  const json = JSON.parse(await readFile(path.join(here, name === "playwright-core" ? "../e2e/node_modules" : "node_modules", name, "package.json"), "utf8"));
+  return json.version;
+}
+
+const inputs = JSON.parse(await readFile(args.inputs, "utf8"));
+const browser = await launch(args.spki ? [`--ignore-certificate-errors-spki-list=${args.spki}`] : []);
+try {
+  const started = new Date();
+  const results = {
+    quick,
+    date: started.toISOString(),
+    machine: {
+      cpu: os.cpus()[0]?.model,
+      cores: os.cpus().length,
+      memoryBytes: os.totalmem(),
+      os: `${os.type()} ${os.release()} ${os.arch()}`,
+      loadavg: os.loadavg(),
+    },
+    versions: {
+      chromium: browser.version(),
+      node: process.version,
+      playwright: await packageVersion("playwright-core"),
+      "@connectrpc/connect-web": await packageVersion("@connectrpc/connect-web"),
+      "@bufbuild/protobuf": await packageVersion("@bufbuild/protobuf"),
+      "@bufbuild/protoc-gen-es": await packageVersion("@bufbuild/protoc-gen-es"),
+      esbuild: await packageVersion("esbuild"),
+      ...inputs.versions,
+    },
+    counts: COUNTS,
+    size: inputs.size,
+    server: inputs.server,
+    overhead: inputs.overhead,
+  };
+  results.transports = [];
+  for (const { protocol, base } of TRANSPORTS) {
+    const main = await openPage(browser, base);
+    // The page itself is served by Playwright's route, so ask a request that
+    // went to the server which protocol carried it.
+    const seen = await main.page.evaluate(async () => {
+      const url = new URL("/metrics", location.origin).href;
+      await (await fetch(url, { cache: "no-store" })).text();
+      return performance.getEntriesByName(url).at(-1)?.nextHopProtocol;
+    });
+    const expected = protocol === "HTTP/2" ? "h2" : "http/1.1";
+    if (seen !== expected) throw new Error(`${base}: the page came over ${seen}, not ${expected}`);
+    const t = { protocol, base };
+    console.error(`bench: ${protocol}: latency, throughput, streams`);
+    t.speed = await speed(main.page);
+    console.error(`bench: ${protocol}: cancel→stop`);
+    t.cancel = await cancels(main.page);
+    console.error(`bench: ${protocol}: deadlines`);
+    t.deadline = await deadlines(main.page);
+    if (main.errors.length) throw new Error(`page errors: ${main.errors.join("; ")}`);
+    await main.page.close();
+    console.error(`bench: ${protocol}: memory`);
+    t.memory = await memory(browser, base);
+    results.transports.push(t);
+  }
+  results.machine.loadavgAfter = os.loadavg();
+  results.seconds = (Date.now() - started.getTime()) / 1000;
+  await writeFile(path.join(args.out, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(path.join(args.out, "BENCHMARKS.md"), render(results));
+  console.error(`bench: wrote ${path.join(args.out, "results.json")} and BENCHMARKS.md in ${results.seconds.toFixed(1)} s`);
+} finally {
+  await browser.close();
+}

@@ -1,0 +1,105 @@
+//! Faults of the upstream, as the frontend (in this process) survives them:
+//! a backend process killed mid-stream (SIGKILL: its sockets simply close),
+//! the same backend restarted on the same port, and a backend that accepts
+//! connections and never answers.
+mod support;
+
+use std::time::{Duration, Instant};
+
+use support::{
+    check, ends_unavailable_within_1s, eventually, frontend_counts_unavailable, frontend_of,
+    metrics::{Counts, Scrape},
+    process::{DemoServer, free_port},
+    raw_call::{RawCall, Transport},
+    requests::{HELLO, WATCH, endless_watch, hello},
+};
+use tonic::Code;
+
+#[tokio::test]
+async fn backend_killed_mid_stream_then_restarted() {
+    let backend_addr = free_port().await;
+    let backend = DemoServer::backend(backend_addr).await;
+    let frontend = frontend_of(backend_addr).await;
+    let addr = frontend.frontend.unwrap();
+    let mut streams = Vec::new();
+    for transport in [Transport::Native, Transport::Web, Transport::WebH2] {
+        let mut call = RawCall::start(transport, addr, WATCH, &endless_watch(), &[]).await;
+        assert!(call.next_message().await.is_some());
+        streams.push(call);
+    }
+
+    let killed = Instant::now();
+    drop(backend);
+    for call in streams {
+        ends_unavailable_within_1s(call).await;
+    }
+    assert!(killed.elapsed() < Duration::from_secs(1));
+    frontend_counts_unavailable(addr, "Watch", 3.0).await;
+
+    // While it is down, calls fail fast with UNAVAILABLE ...
+    let down = RawCall::start(Transport::Native, addr, HELLO, &hello(0), &[]).await;
+    assert_eq!(down.finish().await.code, Code::Unavailable);
+    // ... and once it is back, they succeed, the frontend untouched.
+    let _backend = DemoServer::backend(backend_addr).await;
+    eventually(Duration::from_secs(2), "calls succeed again", || async {
+        let call = RawCall::start(Transport::Native, addr, HELLO, &hello(0), &[]).await;
+        let outcome = call.finish().await;
+        check(outcome.code == Code::Ok, outcome)
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn backend_that_never_answers_ends_calls_at_their_deadline() {
+    // Accepts connections (the kernel does) and never reads or writes.
+    let hanging = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hanging_addr = hanging.local_addr().unwrap();
+    let held = tokio::spawn(async move {
+        let mut sockets = Vec::new();
+        while let Ok((socket, _)) = hanging.accept().await {
+            sockets.push(socket);
+        }
+    });
+    let frontend = frontend_of(hanging_addr).await;
+    let addr = frontend.frontend.unwrap();
+
+    let deadline = [("grpc-timeout", "200m")];
+    let calls = [
+        (
+            "SayHello",
+            RawCall::start(Transport::Native, addr, HELLO, &hello(0), &deadline).await,
+        ),
+        (
+            "Watch",
+            RawCall::start(Transport::Native, addr, WATCH, &endless_watch(), &deadline).await,
+        ),
+    ];
+    for (method, call) in calls {
+        let started = call.sent_at;
+        let ended = call.finish().await;
+        let took = started.elapsed();
+        assert_eq!(ended.code, Code::DeadlineExceeded, "{method}: {ended:?}");
+        assert!(
+            took >= Duration::from_millis(190) && took < Duration::from_millis(600),
+            "{method}: {took:?}"
+        );
+    }
+    eventually(
+        Duration::from_millis(200),
+        "the frontend counts the deadlines",
+        || async {
+            let s = Scrape::of(addr).await;
+            let c = [
+                Counts::of(&s, "frontend", "SayHello"),
+                Counts::of(&s, "frontend", "Watch"),
+            ];
+            check(
+                c.iter()
+                    .all(|c| c.deadline_exceeded == 1.0 && c.in_flight == 0.0),
+                c,
+            )
+        },
+    )
+    .await;
+    held.abort();
+}

@@ -1,0 +1,97 @@
+//! The browser's `fetch`, its abort and its body reader, with no HTTP crate
+//! types: shared by the JS path's gRPC-Web transport (`js/transport.rs`) and
+//! the tonic transport for Rust frontends (`fetch.rs`).
+use std::{
+    future::Future,
+    pin::Pin,
+    task::{Context, Poll, ready},
+};
+
+use js_sys::{Promise, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue, prelude::wasm_bindgen};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, Headers, RequestInit};
+
+#[wasm_bindgen]
+extern "C" {
+    // The global `fetch`, in windows and workers alike.
+    #[wasm_bindgen(js_name = fetch)]
+    fn global_fetch(request: &web_sys::Request) -> Promise;
+}
+
+/// A POST of `body` to `url` with `headers`, abortable through the returned
+/// guard: dropping it (or the future, before the response) aborts the fetch.
+pub(crate) fn post(
+    url: &str,
+    headers: &Headers,
+    body: &[u8],
+) -> Result<(JsFuture, AbortOnDrop), JsValue> {
+    let abort = AbortOnDrop(AbortController::new()?);
+    let init = RequestInit::new();
+    init.set_method("POST");
+    init.set_headers(headers);
+    init.set_body(&Uint8Array::from(body));
+    init.set_signal(Some(&abort.0.signal()));
+    let request = web_sys::Request::new_with_str_and_init(url, &init)?;
+    Ok((JsFuture::from(global_fetch(&request)), abort))
+}
+
+/// Aborts its fetch when dropped (a no-op once the response has been read).
+pub(crate) struct AbortOnDrop(AbortController);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The chunks of a response body, one `read()` at a time.
+pub(crate) struct Chunks {
+    reader: web_sys::ReadableStreamDefaultReader,
+    pending: Option<JsFuture>,
+}
+
+impl Chunks {
+    pub fn new(stream: web_sys::ReadableStream) -> Self {
+        Self {
+            reader: stream.get_reader().unchecked_into(),
+            pending: None,
+        }
+    }
+
+    /// The next chunk; `None` at the end of the stream. An error means the
+    /// network failed (or the fetch was aborted).
+    pub fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Vec<u8>, JsValue>>> {
+        let reader = &self.reader;
+        let read = self
+            .pending
+            .get_or_insert_with(|| JsFuture::from(reader.read()));
+        let result = ready!(Pin::new(read).poll(cx));
+        self.pending = None;
+        let result = match result {
+            Ok(result) => result,
+            Err(error) => return Poll::Ready(Some(Err(error))),
+        };
+        let field = |name: &str| js_sys::Reflect::get(&result, &name.into()).unwrap_or_default();
+        if field("done").as_bool() == Some(true) {
+            return Poll::Ready(None);
+        }
+        let chunk: Uint8Array = field("value").unchecked_into();
+        Poll::Ready(Some(Ok(chunk.to_vec())))
+    }
+}
+
+/// A thrown JS value's `message`, for error texts.
+pub(crate) fn describe(error: &JsValue) -> String {
+    js_sys::Reflect::get(error, &"message".into())
+        .ok()
+        .and_then(|m| m.as_string())
+        .or_else(|| error.as_string())
+        .unwrap_or_else(|| "unknown error".into())
+}
+
+/// `fetch` rejects (and a body stream errors) only when the network, or
+/// CORS, which a page cannot tell apart from it, failed.
+pub(crate) fn network_failure_message(error: &JsValue) -> String {
+    format!("fetch failed: {}", describe(error))
+}

@@ -1,0 +1,218 @@
+//! The protobuf wire format: varints, tags, fixed-width values and
+//! length-delimited records. Hand-written because prost's equivalents live
+//! behind its per-message traits, and the table-driven codec (`js/encode.rs`,
+//! `js/decode.rs`) and the descriptor reader (`schema.rs`) need the bare
+//! primitives over one schema known only at run time.
+
+/// The six wire types (groups are recognised only to be refused).
+pub const VARINT: u8 = 0;
+pub const I64: u8 = 1;
+pub const LEN: u8 = 2;
+pub const SGROUP: u8 = 3;
+pub const EGROUP: u8 = 4;
+pub const I32: u8 = 5;
+
+/// Appends `value` as a base-128 varint.
+pub fn put_varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push(value as u8 | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+pub fn put_tag(out: &mut Vec<u8>, number: u32, wire_type: u8) {
+    put_varint(out, (u64::from(number) << 3) | u64::from(wire_type));
+}
+
+/// A length-delimited record: its length, then its bytes.
+pub fn put_len(out: &mut Vec<u8>, bytes: &[u8]) {
+    put_varint(out, bytes.len() as u64);
+    out.extend_from_slice(bytes);
+}
+
+pub fn zigzag32(n: i32) -> u64 {
+    u64::from(((n << 1) ^ (n >> 31)) as u32)
+}
+
+pub fn zigzag64(n: i64) -> u64 {
+    ((n << 1) ^ (n >> 63)) as u64
+}
+
+pub fn unzigzag32(n: u64) -> i32 {
+    let n = n as u32;
+    ((n >> 1) as i32) ^ -((n & 1) as i32)
+}
+
+pub fn unzigzag64(n: u64) -> i64 {
+    ((n >> 1) as i64) ^ -((n & 1) as i64)
+}
+
+/// Why bytes are not a valid encoding.
+pub type WireError = &'static str;
+
+/// Reads one message's bytes front to back.
+pub struct Reader<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Self { bytes }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// How many bytes are left.
+    pub fn remaining(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// The next field's number and wire type; `None` at the end.
+    pub fn tag(&mut self) -> Result<Option<(u32, u8)>, WireError> {
+        if self.bytes.is_empty() {
+            return Ok(None);
+        }
+        let key = self.varint()?;
+        let number = key >> 3;
+        if number == 0 || number > u64::from(u32::MAX >> 3) {
+            return Err("invalid field number");
+        }
+        Ok(Some((number as u32, (key & 7) as u8)))
+    }
+
+    pub fn varint(&mut self) -> Result<u64, WireError> {
+        let mut value = 0u64;
+        for (i, &byte) in self.bytes.iter().enumerate().take(10) {
+            value |= u64::from(byte & 0x7f) << (7 * i);
+            if byte < 0x80 {
+                self.bytes = &self.bytes[i + 1..];
+                return Ok(value);
+            }
+        }
+        Err(if self.bytes.len() < 10 {
+            "truncated varint"
+        } else {
+            "varint longer than 10 bytes"
+        })
+    }
+
+    pub fn fixed32(&mut self) -> Result<u32, WireError> {
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
+    }
+
+    pub fn fixed64(&mut self) -> Result<u64, WireError> {
+        Ok(u64::from_le_bytes(
+            self.take(8)?.try_into().expect("8 bytes"),
+        ))
+    }
+
+    /// A length-delimited record's bytes.
+    pub fn len_delimited(&mut self) -> Result<&'a [u8], WireError> {
+        let len = self.varint()?;
+        usize::try_from(len)
+            .ok()
+            .filter(|&len| len <= self.bytes.len())
+            .ok_or("length-delimited field runs past the end")
+            .and_then(|len| self.take(len))
+    }
+
+    /// Skips a field of `wire_type` that the schema does not know.
+    pub fn skip(&mut self, wire_type: u8) -> Result<(), WireError> {
+        match wire_type {
+            VARINT => self.varint().map(drop),
+            I64 => self.take(8).map(drop),
+            LEN => self.len_delimited().map(drop),
+            I32 => self.take(4).map(drop),
+            SGROUP | EGROUP => Err("groups are not supported"),
+            _ => Err("invalid wire type"),
+        }
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], WireError> {
+        if n > self.bytes.len() {
+            return Err("truncated field");
+        }
+        let (head, rest) = self.bytes.split_at(n);
+        self.bytes = rest;
+        Ok(head)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varints_round_trip_at_their_edges() {
+        for value in [0, 1, 127, 128, 300, u64::from(u32::MAX), u64::MAX] {
+            let mut out = Vec::new();
+            put_varint(&mut out, value);
+            let mut reader = Reader::new(&out);
+            assert_eq!(reader.varint(), Ok(value));
+            assert!(reader.is_empty());
+        }
+        let mut out = Vec::new();
+        put_varint(&mut out, 300);
+        assert_eq!(out, [0xac, 0x02]);
+        put_varint(&mut out, u64::MAX);
+        assert_eq!(out.len(), 12);
+    }
+
+    #[test]
+    fn bad_varints_are_errors() {
+        assert_eq!(Reader::new(&[0x80]).varint(), Err("truncated varint"));
+        assert_eq!(
+            Reader::new(&[0xff; 11]).varint(),
+            Err("varint longer than 10 bytes")
+        );
+    }
+
+    #[test]
+    fn zigzag_matches_the_spec() {
+        assert_eq!(zigzag32(0), 0);
+        assert_eq!(zigzag32(-1), 1);
+        assert_eq!(zigzag32(1), 2);
+        assert_eq!(zigzag32(i32::MIN), u64::from(u32::MAX));
+        assert_eq!(zigzag64(i64::MIN), u64::MAX);
+        for n in [0, 1, -1, i32::MAX, i32::MIN] {
+            assert_eq!(unzigzag32(zigzag32(n)), n);
+        }
+        for n in [0, 1, -1, i64::MAX, i64::MIN] {
+            assert_eq!(unzigzag64(zigzag64(n)), n);
+        }
+    }
+
+    #[test]
+    fn tags_and_records_read_back() {
+        let mut out = Vec::new();
+        put_tag(&mut out, 1, LEN);
+        put_len(&mut out, b"abc");
+        put_tag(&mut out, 2, I32);
+        out.extend_from_slice(&7u32.to_le_bytes());
+        put_tag(&mut out, 3, I64);
+        out.extend_from_slice(&9u64.to_le_bytes());
+        let mut r = Reader::new(&out);
+        assert_eq!(r.tag(), Ok(Some((1, LEN))));
+        assert_eq!(r.len_delimited(), Ok(&b"abc"[..]));
+        assert_eq!(r.tag(), Ok(Some((2, I32))));
+        assert_eq!(r.fixed32(), Ok(7));
+        assert_eq!(r.tag(), Ok(Some((3, I64))));
+        assert_eq!(r.skip(I64), Ok(()));
+        assert_eq!(r.tag(), Ok(None));
+    }
+
+    #[test]
+    fn truncated_and_invalid_fields_are_errors() {
+        assert!(Reader::new(&[0x0a, 0x05, b'a']).tag().is_ok());
+        let mut r = Reader::new(&[0x05, b'a']);
+        assert!(r.len_delimited().is_err());
+        assert_eq!(Reader::new(&[0x00]).tag(), Err("invalid field number"));
+        assert!(Reader::new(&[]).skip(SGROUP).is_err());
+        assert!(Reader::new(&[1, 2]).fixed32().is_err());
+    }
+}

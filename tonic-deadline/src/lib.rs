@@ -1,0 +1,126 @@
+//! Deadlines and cancellation for [tonic] servers, the way gRPC means them.
+//!
+//! - **[`DeadlineLayer`]**: every call gets a [`CallContext`] with its
+//!   deadline (from `grpc-timeout`) and a cancellation token that fires at
+//!   the deadline, when the client goes away (RST_STREAM of any code, a
+//!   closed connection, also before the request has fully arrived), when the
+//!   server shuts down, or when the call ends. At the deadline the call ends
+//!   with DEADLINE_EXCEEDED (tonic's own timeout answers CANCELLED); a
+//!   malformed `grpc-timeout` is INVALID_ARGUMENT before the handler runs.
+//! - **[`Propagate`]**: wrap an outgoing client's transport once (a tonic
+//!   [`Channel`](tonic::transport::Channel) or the [`Http2Client`]), and every
+//!   call a handler makes carries its remaining deadline and is reset when
+//!   the handler's call is cancelled or ends. [`detached`] opts a call out.
+//! - **[`Metrics`]** (optional): go-grpc-prometheus' series in your own
+//!   `prometheus_client::Registry`, through [`Metrics::layer`]; [`OnCallLayer`] for
+//!   counting of your own.
+//! - **[`Shutdown`]**: on SIGTERM or Ctrl-C, stop accepting, let unary calls
+//!   drain, end streams at once with UNAVAILABLE.
+//! - **Limits that answer**: [`DeadlineLayer::max_message_bytes`] and
+//!   [`ConcurrencyLimitLayer`] (in total and [`PerConnection`]) end a call
+//!   with RESOURCE_EXHAUSTED naming the limit, never queue it;
+//!   [`DeadlineLayer::default_timeout`] bounds calls that carry no deadline.
+//!
+//! # A server
+//!
+//! ```
+//! use std::time::Duration;
+//! use prometheus_client::registry::Registry;
+//! use tonic::{service::Routes, transport::Server};
+//! use tonic_deadline::{DeadlineLayer, Methods, Metrics, Shutdown};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut registry = Registry::default();
+//! let metrics = Metrics::register(&mut registry);
+//! let shutdown = Shutdown::new(Duration::from_secs(5));
+//! let deadlines = DeadlineLayer::new()
+//!     .methods(Methods::default()) // or Methods::from_descriptor_set(..) for grpc_type
+//!     .shutdown(&shutdown);
+//!
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! # shutdown.begin(); // so that this example ends
+//! Server::builder()
+//!     .accept_http1(true)                        // for gRPC-Web over HTTP/1.1
+//!     .layer(tonic_web::GrpcWebLayer::new())    // tonic-web outside,
+//!     .layer(deadlines)                          // then the deadlines,
+//!     .layer(metrics.layer("frontend"))          // then the counting
+//!     .add_routes(Routes::default())             // your services here
+//!     .serve_with_incoming_shutdown(
+//!         tokio_stream::wrappers::TcpListenerStream::new(listener),
+//!         shutdown.begun(),                      // or: shutdown.on_signal()
+//!     )
+//!     .await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # A handler
+//!
+//! ```
+//! use tonic::{Request, Status};
+//! use tonic_deadline::CallContext;
+//!
+//! async fn count(request: Request<u64>) -> Result<u64, Status> {
+//!     let ctx = CallContext::of(&request).expect("the DeadlineLayer is installed");
+//!     let token = ctx.token().clone(); // fires at the deadline, on disconnect, at shutdown
+//!     let n = request.into_inner();
+//!     // Blocking work checks the token; holding `ctx` keeps the call
+//!     // "in flight" in the metrics until the thread has really stopped.
+//!     tokio::task::spawn_blocking(move || {
+//!         let _call = ctx;
+//!         (0..n).take_while(|_| !token.is_cancelled()).count() as u64
+//!     })
+//!     .await
+//!     .map_err(|e| Status::internal(e.to_string()))
+//! }
+//! ```
+//!
+//! # Upstream calls
+//!
+//! ```
+//! use tonic::transport::Channel;
+//! use tonic_deadline::{Http2Client, Propagate, detached};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), tower::BoxError> {
+//! // Over tonic's Channel (its own timer fires with ours: a DEADLINE_EXCEEDED
+//! // at the caller, which Propagate reports as such) ...
+//! let channel = Propagate::new(Channel::from_static("http://127.0.0.1:50051").connect_lazy());
+//! // ... or over h2c, which leaves each tier to enforce its own deadline.
+//! let h2c = Http2Client::new("http://127.0.0.1:50051".parse()?)?.propagating();
+//! // Generated clients take either: `GreeterClient::new(channel)`.
+//! # let _ = (channel, h2c);
+//! // A call that must outlive the handler's call:
+//! let audit = detached(async { /* client.log(..).await */ });
+//! # audit.await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Follow one cancellation by file: [`deadline`](DeadlineLayer) (parses
+//! `grpc-timeout`, enforces it, notices the disconnect) → `request_body`
+//! (a client that leaves mid-request) → [`context`](CallContext) (the
+//! handler's view) → [`propagate`](Propagate) (upstream calls inherit it) →
+//! [`metrics`](Metrics) (what the server observed).
+mod context;
+mod deadline;
+mod grpc_status;
+mod limit;
+mod methods;
+mod metrics;
+mod on_call;
+mod propagate;
+mod request_body;
+mod shutdown;
+mod upstream;
+
+pub use context::{CallContext, CancelReason, DISCONNECT_TOLERANCE, Stopped, detached};
+pub use deadline::{Deadline, DeadlineLayer};
+pub use limit::{ConcurrencyLimit, ConcurrencyLimitLayer, PerConnection};
+pub use methods::{Method, MethodKind, Methods};
+pub use metrics::{CallLabels, Metrics, code_name};
+pub use on_call::{OnCall, OnCallLayer};
+pub use propagate::{Propagate, PropagateLayer, TRANSIT_ALLOWANCE};
+pub use shutdown::{DEFAULT_DRAIN_TIMEOUT, Shutdown, signal};
+pub use upstream::Http2Client;

@@ -1,0 +1,258 @@
+//! `cargo xtask bench`: our package and Connect-ES head to head, in one
+//! headless Chromium page against one demo server over HTTP/1.1 and then
+//! against a second one over HTTP/2 with TLS (`bench/run.mjs` drives the
+//! page, `bench/page.mjs` runs in it), plus the server's own layer overhead
+//! (`server/benches/overhead.rs`). Writes `target/bench/results.json` and
+//! `BENCHMARKS.md`. `--quick` runs the same code paths with tiny counts and
+//! writes only under `target/bench/`.
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::{
+    cmd::{command, exec, root},
+    pkg,
+    server::{self, Profile, Server},
+    setup,
+};
+
+/// The bench's servers take the first free pairs (frontend, backend = next
+/// port) from here: another checkout's bench may hold the first.
+const BENCH_PORTS: std::ops::Range<u16> = 47260..47300;
+const OUT_DIR: &str = "target/bench";
+
+pub fn run(quick: bool) -> anyhow::Result<()> {
+    setup::build_tools()?;
+    setup::bench_npm_packages()?;
+    pkg::build()?;
+    let overhead = if quick { None } else { Some(overhead()?) };
+    // The full run measures the release server (what a deployment runs);
+    // `--quick` only keeps the code paths alive.
+    let profile = if quick {
+        Profile::Debug
+    } else {
+        Profile::Release
+    };
+    let [plain, tls] = free_addrs()?;
+    let server = Server::launch(&plain, false, profile)?;
+    let out = measure(&server.url, &tls, profile, quick, overhead.as_deref())?;
+    drop(server);
+    if !quick {
+        std::fs::copy(out.join("BENCHMARKS.md"), root().join("BENCHMARKS.md"))
+            .context("copying BENCHMARKS.md")?;
+        eprintln!("xtask: wrote BENCHMARKS.md and {OUT_DIR}/results.json");
+    }
+    Ok(())
+}
+
+/// Two frontend addresses (plain, TLS) whose ports and the next are all free
+/// on 127.0.0.1, so that the bench never measures some other process's server.
+fn free_addrs() -> anyhow::Result<[String; 2]> {
+    let free = |port: u16| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok();
+    let mut found = BENCH_PORTS
+        .step_by(2)
+        .filter(|&port| free(port) && free(port + 1))
+        .map(|port| format!("127.0.0.1:{port}"));
+    match (found.next(), found.next()) {
+        (Some(plain), Some(tls)) => Ok([plain, tls]),
+        _ => anyhow::bail!("no two free pairs of ports in {BENCH_PORTS:?}"),
+    }
+}
+
+/// `--quick` against a plain-http server that is already running with `pkg/`
+/// built (the last step of `cargo xtask test`), and a TLS one of its own.
+pub fn quick(url: &str) -> anyhow::Result<()> {
+    setup::bench_npm_packages()?;
+    let [_, tls] = free_addrs()?;
+    measure(url, &tls, Profile::Debug, true, None).map(drop)
+}
+
+/// Runs the browser half against `url` (HTTP/1.1; `profile`'s server) and
+/// against a TLS server of `profile` it starts on `tls_addr` (HTTP/2).
+fn measure(
+    url: &str,
+    tls_addr: &str,
+    profile: Profile,
+    quick: bool,
+    overhead: Option<&str>,
+) -> anyhow::Result<PathBuf> {
+    let tls = Server::launch(tls_addr, true, profile)?;
+    let spki = tls
+        .spki
+        .clone()
+        .context("the TLS server printed no SPKI hash")?;
+    let out = root().join(OUT_DIR);
+    std::fs::create_dir_all(&out)?;
+    connect_bundle(&out)?;
+    let ours = size(&code_files(&root().join("pkg"))?)?;
+    let theirs = size(&[out.join("connect.js")])?;
+    eprintln!(
+        "xtask: size, gzip -9: pkg/ {} B, Connect-ES {} B: {:.2}x",
+        ours.gzip,
+        theirs.gzip,
+        ours.gzip as f64 / theirs.gzip as f64
+    );
+    let rustc = command("rustc", &["--version"]).output()?;
+    let inputs = format!(
+        "{{\n  \"size\": {{\"ours\": {}, \"connect\": {}}},\n  \"versions\": {{\"rustc\": {}, \"wasm-bindgen\": {}, \"tonic\": {}}},\n  \"server\": {},\n  \"overhead\": {}\n}}\n",
+        ours.json(),
+        theirs.json(),
+        json_string(String::from_utf8_lossy(&rustc.stdout).trim()),
+        json_string(&setup::locked_version("wasm-bindgen")?),
+        json_string(&setup::locked_version("tonic")?),
+        json_string(server::binary_path(profile)),
+        overhead.map_or_else(|| "null".to_owned(), json_string),
+    );
+    let inputs_path = out.join("inputs.json");
+    std::fs::write(&inputs_path, inputs)?;
+    let out_arg = out.to_string_lossy().into_owned();
+    let inputs_arg = inputs_path.to_string_lossy().into_owned();
+    let mut args = vec![
+        "bench/run.mjs",
+        "--base",
+        url,
+        "--h2-base",
+        &tls.url,
+        "--spki",
+        &spki,
+        "--out",
+        &out_arg,
+        "--inputs",
+        &inputs_arg,
+    ];
+    if quick {
+        args.push("--quick");
+    }
+    exec(&mut command("node", &args))?;
+    Ok(out)
+}
+
+/// Connect-ES's side: protobuf-es code for `proto/demo.proto` (buf with the
+/// local protoc-gen-es), bundled and minified by esbuild into `connect.js`.
+fn connect_bundle(out: &Path) -> anyhow::Result<()> {
+    let bench = root().join("bench");
+    exec(command("node_modules/.bin/buf", &["generate"]).current_dir(&bench))?;
+    let outfile = format!("--outfile={}", out.join("connect.js").display());
+    exec(
+        command(
+            "node_modules/.bin/esbuild",
+            &[
+                "connect.ts",
+                "--bundle",
+                "--minify",
+                "--format=esm",
+                "--log-level=warning",
+                &outfile,
+            ],
+        )
+        .current_dir(&bench),
+    )
+}
+
+/// The `.wasm` files and then every `.js` under `dir`, each group sorted.
+fn code_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut all = Vec::new();
+    walk(dir, &mut all)?;
+    let has = |p: &PathBuf, ext: &str| p.extension().is_some_and(|e| e == ext);
+    let mut files: Vec<PathBuf> = all.iter().filter(|p| has(p, "wasm")).cloned().collect();
+    let mut scripts: Vec<PathBuf> = all.iter().filter(|p| has(p, "js")).cloned().collect();
+    files.sort();
+    scripts.sort();
+    files.extend(scripts);
+    anyhow::ensure!(!files.is_empty(), "{} holds no .wasm or .js", dir.display());
+    Ok(files)
+}
+
+fn walk(dir: &Path, into: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        if path.is_dir() {
+            walk(&path, into)?;
+        } else {
+            into.push(path);
+        }
+    }
+    Ok(())
+}
+
+struct Size {
+    files: Vec<String>,
+    raw: usize,
+    gzip: usize,
+}
+
+impl Size {
+    fn json(&self) -> String {
+        let files: Vec<String> = self.files.iter().map(|f| json_string(f)).collect();
+        format!(
+            "{{\"files\": [{}], \"raw\": {}, \"gzip\": {}}}",
+            files.join(", "),
+            self.raw,
+            self.gzip
+        )
+    }
+}
+
+/// `files` concatenated: raw and `gzip -9` sizes.
+fn size(files: &[PathBuf]) -> anyhow::Result<Size> {
+    let mut data = Vec::new();
+    for file in files {
+        data.extend(std::fs::read(file).with_context(|| format!("reading {}", file.display()))?);
+    }
+    let root = root();
+    Ok(Size {
+        files: files
+            .iter()
+            .map(|f| f.strip_prefix(&root).unwrap_or(f).display().to_string())
+            .collect(),
+        raw: data.len(),
+        gzip: pkg::gzip_size(&data)?,
+    })
+}
+
+/// `server/benches/overhead.rs`'s report (what `cargo xtask bench` ran before).
+fn overhead() -> anyhow::Result<String> {
+    let output = command(
+        "cargo",
+        &["bench", "-q", "-p", "demo-server", "--bench", "overhead"],
+    )
+    .stderr(std::process::Stdio::inherit())
+    .output()
+    .context("could not run cargo bench")?;
+    anyhow::ensure!(
+        output.status.success(),
+        "cargo bench failed: {}",
+        output.status
+    );
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    eprint!("{text}");
+    Ok(text)
+}
+
+/// `s` as a JSON string literal.
+fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_string;
+
+    #[test]
+    fn json_strings_are_escaped() {
+        assert_eq!(json_string("a\"b\\c\nd\u{1}"), "\"a\\\"b\\\\c\\nd\\u0001\"");
+        assert_eq!(json_string("µs ×"), "\"µs ×\"");
+    }
+}
