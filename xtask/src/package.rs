@@ -72,6 +72,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     generated
         .write_to(out)
         .with_context(|| format!("writing into {}", out.display()))?;
+    // The runtime's JS is the library's, not the user's: shipped minified
+    // (its source is `codegen/js/runtime.js`). `index.js`, the user's own
+    // clients, stays readable.
+    pkg::minify(&out.join("runtime.js"), true)?;
     files.extend(GENERATED_FILES.map(str::to_owned));
     files.push("package.json".to_owned());
     files.sort();

@@ -3,8 +3,9 @@
 //! The runtime is the root crate built by wasm-pack (release, `--target web`,
 //! so it loads from a plain `<script type="module">` and from bundlers
 //! alike), then binaryen's `wasm-opt` from `e2e/` (wasm-pack cannot download
-//! its own here). The demo's `pkg/` is made by `cargo xtask package`, exactly
-//! the path a user takes.
+//! its own here), and esbuild minifies wasm-bindgen's JS glue (generated
+//! code nobody reads; 7.4 -> 5.2 KB gzipped). The demo's `pkg/` is made by
+//! `cargo xtask package`, exactly the path a user takes.
 use std::{
     io::{Read, Write},
     path::PathBuf,
@@ -21,6 +22,7 @@ use crate::{
 /// Where wasm-pack puts the runtime (inside `target/`, so never committed).
 const RUNTIME_DIR: &str = "target/runtime-pkg";
 const WASM_OPT: &str = "e2e/node_modules/.bin/wasm-opt";
+const ESBUILD: &str = "e2e/node_modules/.bin/esbuild";
 
 /// `pkg/`: the demo's npm package, built from `proto/demo.proto`.
 pub fn build() -> anyhow::Result<()> {
@@ -60,7 +62,40 @@ pub fn build_runtime() -> anyhow::Result<PathBuf> {
         gzip_size(&before)?,
         gzip_size(&after)?
     );
+    minify(&dir.join("grpc_web_abort.js"), false)?;
     Ok(dir)
+}
+
+/// Minifies the ES module `file` in place with esbuild (no bundling);
+/// `keep_names` keeps functions' and classes' `name` (for public classes
+/// such as `GrpcError`, whose `constructor.name` users may print).
+pub fn minify(file: &std::path::Path, keep_names: bool) -> anyhow::Result<()> {
+    if !root().join(ESBUILD).exists() {
+        bail!("{ESBUILD} is missing: run `cargo xtask setup`");
+    }
+    let before = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let path = file.to_string_lossy().into_owned();
+    let outfile = format!("--outfile={path}");
+    let mut args = vec![
+        path.as_str(),
+        "--minify",
+        "--format=esm",
+        "--log-level=warning",
+        "--allow-overwrite",
+        &outfile,
+    ];
+    if keep_names {
+        args.push("--keep-names");
+    }
+    exec(&mut command(ESBUILD, &args))?;
+    let after = std::fs::read(file)?;
+    eprintln!(
+        "xtask: minified {}: {} -> {} bytes gzipped",
+        file.file_name().unwrap_or_default().to_string_lossy(),
+        gzip_size(&before)?,
+        gzip_size(&after)?
+    );
+    Ok(())
 }
 
 /// `-Oz` with the wasm features rustc's wasm32 target emits by default.
