@@ -26,7 +26,7 @@ measure alternating between the two: over ${r.transports.map((t) => `**${t.proto
 **Machine:** ${r.machine.cpu}, ${r.machine.cores} cores, ${mib(r.machine.memoryBytes)} RAM, ${r.machine.os}; load
 average ${r.machine.loadavg.map((x) => f(x)).join(" / ")} before, ${(r.machine.loadavgAfter ?? []).map((x) => f(x)).join(" / ")} after. This is a
 **shared, noisy 2-core machine** (the server, Chromium and other sessions'
-builds compete for the cores): read the times as indicative; the ratios,
+builds compete for the cores; a burst from elsewhere shows up as one row's p99 far above its p95): read the times as indicative; the ratios,
 taken in alternation, are the sturdier figures.
 
 **Versions:** ${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(", ")}.
