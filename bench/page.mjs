@@ -182,13 +182,14 @@ function codeOf(error) {
 }
 
 /**
- * cancel→stop: `count` calls of `kind`, each aborted once a snapshot shows
- * both tiers busy (streams: after the first message too); per call,
- * abort→rejection in the page and abort→each tier back at zero.
+ * `count` calls, one at a time, each watched by a fresh `Stats` monitor from
+ * both tiers idle: `start(monitor, track)` starts one (handing its promise to
+ * `track`, which stamps the rejection) and returns `{ t0, settled }`; then
+ * the time from t0 to the rejection and to each tier's stop, less `offsetMs`.
+ * `mustStart`: as in `Monitor.stops`. With the servers' own histogram for
+ * `method` over the same calls.
  */
-export async function cancelToStop({ client, kind, count }) {
-  const c = clients[client];
-  const method = METHOD[kind];
+async function stopsPerCall({ count, method, mustStart, offsetMs = 0, start }) {
   const before = await histograms();
   const rejected = [];
   const frontend = [];
@@ -201,46 +202,63 @@ export async function cancelToStop({ client, kind, count }) {
     // A fresh Stats stream per call: no one stream has to last the whole run.
     const monitor = new Monitor();
     await monitor.idle();
-    const ctl = new AbortController();
-    const call = startCall(c, kind, ctl.signal);
     let rejectedAt;
-    const settled = call.done.then(
-      () => {
-        throw new Error(`${kind} call ended without error`);
-      },
-      (e) => {
-        rejectedAt = performance.now();
-        codes[codeOf(e)] = (codes[codeOf(e)] ?? 0) + 1;
-      },
-    );
-    if (call.first) await call.first;
-    await monitor.busy();
-    const t0 = performance.now();
-    ctl.abort();
-    const stops = await monitor.stops(t0, false).catch((e) => e);
+    const track = (done, ifResolved) =>
+      done.then(
+        () => {
+          throw new Error(ifResolved);
+        },
+        (e) => {
+          rejectedAt = performance.now();
+          codes[codeOf(e)] = (codes[codeOf(e)] ?? 0) + 1;
+        },
+      );
+    const { t0, settled } = await start(monitor, track);
+    const stops = await monitor.stops(t0, mustStart).catch((e) => e);
     await settled;
     gaps.push(...(await monitor.stop()));
-    rejected.push(rejectedAt - t0);
+    rejected.push(rejectedAt - t0 - offsetMs);
     if (stops instanceof Error) {
       lost.push(String(stops.message));
       continue;
     }
-    frontend.push(stops.frontend);
-    backend.push(stops.backend);
+    frontend.push(stops.frontend - offsetMs);
+    backend.push(stops.backend - offsetMs);
   }
-  const snapshotGaps = summary(gaps);
-  const after = await histograms();
   return {
-    client,
-    kind,
     codes,
     rejected: summary(rejected),
     frontend: summary(frontend),
     backend: summary(backend),
-    snapshotGaps,
+    snapshotGaps: summary(gaps),
     lost,
-    serverHistogram: histogramDelta(before, after, method),
+    serverHistogram: histogramDelta(before, await histograms(), method),
   };
+}
+
+/**
+ * cancel→stop: `count` calls of `kind`, each aborted once a snapshot shows
+ * both tiers busy (streams: after the first message too); per call,
+ * abort→rejection in the page and abort→each tier back at zero.
+ */
+export async function cancelToStop({ client, kind, count }) {
+  const c = clients[client];
+  const measured = await stopsPerCall({
+    count,
+    method: METHOD[kind],
+    mustStart: false,
+    start: async (monitor, track) => {
+      const ctl = new AbortController();
+      const call = startCall(c, kind, ctl.signal);
+      const settled = track(call.done, `${kind} call ended without error`);
+      if (call.first) await call.first;
+      await monitor.busy();
+      const t0 = performance.now();
+      ctl.abort();
+      return { t0, settled };
+    },
+  });
+  return { client, kind, ...measured };
 }
 
 /** Per tier, the quantiles of what the server itself measured (bucket upper bounds, ms). */
@@ -263,7 +281,6 @@ function histogramDelta(before, after, method) {
   }
   return out;
 }
-
 /**
  * Deadline precision: SayHello that would take `ms` + 5 s, with `timeoutMs`
  * = `ms`. Rejection minus deadline (page clock), and each tier's stop minus
@@ -272,53 +289,18 @@ function histogramDelta(before, after, method) {
  */
 export async function deadline({ client, ms, count }) {
   const c = clients[client];
-  const method = METHOD.unary;
-  const before = await histograms();
-  const rejected = [];
-  const frontend = [];
-  const backend = [];
-  const codes = {};
-  const gaps = [];
-  // Calls whose stop no snapshot showed within the bound (reported, not hidden).
-  const lost = [];
-  for (let i = 0; i < count; i++) {
-    const monitor = new Monitor();
-    await monitor.idle();
-    const t0 = performance.now();
-    let rejectedAt;
-    const settled = c.greeter.sayHello({ name: "bench", delayMs: ms + 5000 }, { timeoutMs: ms }).then(
-      () => {
-        throw new Error("the call outlived its deadline");
-      },
-      (e) => {
-        rejectedAt = performance.now();
-        codes[codeOf(e)] = (codes[codeOf(e)] ?? 0) + 1;
-      },
-    );
-    const stops = await monitor.stops(t0, true).catch((e) => e);
-    await settled;
-    gaps.push(...(await monitor.stop()));
-    rejected.push(rejectedAt - t0 - ms);
-    if (stops instanceof Error) {
-      lost.push(String(stops.message));
-      continue;
-    }
-    frontend.push(stops.frontend - ms);
-    backend.push(stops.backend - ms);
-  }
-  const snapshotGaps = summary(gaps);
-  const after = await histograms();
-  return {
-    client,
-    ms,
-    codes,
-    rejected: summary(rejected),
-    frontend: summary(frontend),
-    backend: summary(backend),
-    snapshotGaps,
-    lost,
-    serverHistogram: histogramDelta(before, after, method),
-  };
+  const measured = await stopsPerCall({
+    count,
+    method: METHOD.unary,
+    mustStart: true,
+    offsetMs: ms,
+    start: async (_monitor, track) => {
+      const t0 = performance.now();
+      const call = c.greeter.sayHello({ name: "bench", delayMs: ms + 5000 }, { timeoutMs: ms });
+      return { t0, settled: track(call, "the call outlived its deadline") };
+    },
+  });
+  return { client, ms, ...measured };
 }
 
 /** `n` sequential unary calls; each call's time (ms). */

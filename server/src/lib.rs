@@ -5,6 +5,7 @@
 //! Follow one cancellation by file: `tonic-deadline`'s layer and context →
 //! [`services`] (the work, and the frontends' upstream calls) → [`metrics`]
 //! (what the server observed).
+pub mod accept;
 pub mod app;
 pub mod metrics;
 pub mod services;

@@ -8,20 +8,13 @@ use tonic::service::Routes;
 use tracing::info;
 
 use crate::{
+    accept,
     app::{self, AllowedOrigins, StaticDirs},
     metrics::Metrics,
     services::{greeter, stats, updates, work},
-    tls::{self, Tls},
+    tls::Tls,
 };
-use hyper::body::Incoming;
-use hyper_util::{
-    rt::{TokioExecutor, TokioIo},
-    server::{conn::auto, graceful::GracefulShutdown},
-    service::TowerToHyperService,
-};
-use tonic_deadline::{Http2Client, PerConnection, Shutdown};
-use tower::ServiceExt as _;
-use tower_http::add_extension::AddExtension;
+use tonic_deadline::{Http2Client, Shutdown};
 
 /// Which tiers this process runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -219,77 +212,17 @@ async fn serve(
     let scheme = if tls.is_some() { "https" } else { "http" };
     info!(%tier, addr = %local, %scheme, "listening (gRPC, gRPC-Web, HTTP/1.1 and HTTP/2)");
     let stop = running.shutdown.begun();
-    if let Some(tls) = tls {
-        let serving = tls::serve(listener, tls, service, per_connection, stop);
-        running.tasks.spawn(serving);
-        return Ok(local);
-    }
     let max_streams = match tier {
         "backend" => BACKEND_STREAMS_PER_CONNECTION,
         _ => FRONTEND_STREAMS_PER_CONNECTION,
     };
-    let tier = tier.to_string();
-    // hyper-util's server rather than axum::serve, which cannot set HTTP/2's
-    // max_concurrent_streams.
-    running.tasks.spawn(async move {
-        let mut builder = auto::Builder::new(TokioExecutor::new());
-        // A frontend that aborts many calls at once resets many streams on
-        // its one upstream connection before the backend has accepted them;
-        // past h2's default of 20 such resets the backend would close that
-        // connection (GOAWAY) and fail its other calls with it.
-        builder
-            .http2()
-            .max_concurrent_streams(max_streams)
-            .max_pending_accept_reset_streams(max_streams as usize);
-        let graceful = GracefulShutdown::new();
-        let mut stop = std::pin::pin!(stop);
-        loop {
-            let tcp = tokio::select! {
-                accepted = listener.accept() => match accepted {
-                    Ok((tcp, _)) => tcp,
-                    // Out of file descriptors, say: the next accept may work.
-                    Err(e) => {
-                        tracing::warn!(%tier, error = %e, "accept failed");
-                        continue;
-                    }
-                },
-                () = &mut stop => break,
-            };
-            // Small gRPC frames must not wait on Nagle's algorithm.
-            let _ = tcp.set_nodelay(true);
-            let service = connection_service(&service, per_connection);
-            let service =
-                service.map_request(|r: http::Request<Incoming>| r.map(axum::body::Body::new));
-            let conn = builder
-                .serve_connection_with_upgrades(
-                    TokioIo::new(tcp),
-                    TowerToHyperService::new(service),
-                )
-                .into_owned();
-            let conn = graceful.watch(conn);
-            tokio::spawn(async move {
-                let _ = conn.await; // a client that goes away is no error of ours
-            });
-        }
-        // Stops accepting, sends GOAWAY (HTTP/2) and closes idle keep-alive
-        // connections (HTTP/1.1), then waits for the rest.
-        drop(listener);
-        graceful.shutdown().await;
-        Ok(())
-    });
+    let serving = accept::Serving {
+        tier: tier.to_owned(),
+        service,
+        tls,
+        max_streams,
+        per_connection,
+    };
+    running.tasks.spawn(accept::serve(listener, serving, stop));
     Ok(local)
-}
-
-/// One connection's service: its requests carry that connection's own
-/// limit, if there is one.
-pub(crate) fn connection_service(
-    service: &app::HttpService,
-    per_connection: Option<usize>,
-) -> app::HttpService {
-    match per_connection {
-        Some(max) => {
-            app::HttpService::new(AddExtension::new(service.clone(), PerConnection::new(max)))
-        }
-        None => service.clone(),
-    }
 }

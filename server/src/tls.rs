@@ -1,30 +1,17 @@
 //! TLS towards browsers: they speak HTTP/2 only over TLS, and over HTTP/1.1 a
 //! page gets six connections per origin, so six open streams stall it. A tier
 //! serves TLS from PEM files or from a certificate made at start-up; ALPN
-//! offers h2 and http/1.1, and each connection is served as what it speaks.
-use std::{path::Path, sync::Arc, time::Duration};
+//! offers h2 and http/1.1, and `accept` serves each connection as what it
+//! speaks.
+use std::{path::Path, sync::Arc};
 
 use anyhow::Context as _;
-use axum::body::Body;
 use base64::Engine as _;
-use hyper_util::{
-    rt::{TokioExecutor, TokioIo},
-    server::{conn::auto, graceful::GracefulShutdown},
-    service::TowerToHyperService,
-};
 use rcgen::PublicKeyData as _;
 use rustls::{
     ServerConfig,
     pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject},
 };
-use tokio::net::TcpListener;
-use tokio_rustls::TlsAcceptor;
-use tower::ServiceExt as _;
-
-use crate::app::HttpService;
-
-/// A handshake that has not finished by then is a client gone astray.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A tier's TLS settings.
 #[derive(Clone, Debug)]
@@ -82,59 +69,6 @@ fn server_config(
 pub fn spki_sha256(spki_der: &[u8]) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, spki_der);
     base64::engine::general_purpose::STANDARD.encode(digest.as_ref())
-}
-
-/// Serves `service` over TLS on `listener` until `stop` fires; then, like
-/// `axum::serve`'s graceful shutdown, it stops accepting and waits for the
-/// open connections to finish.
-pub async fn serve(
-    listener: TcpListener,
-    tls: Arc<ServerConfig>,
-    service: HttpService,
-    per_connection: Option<usize>,
-    stop: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let mut stop = std::pin::pin!(stop);
-    let acceptor = TlsAcceptor::from(tls);
-    let builder = auto::Builder::new(TokioExecutor::new());
-    let graceful = GracefulShutdown::new();
-    loop {
-        let (tcp, peer) = tokio::select! {
-            () = &mut stop => break,
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(e) => {
-                    // Out of file descriptors and the like: try again soon.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-        };
-        // Small gRPC frames must not wait on Nagle's algorithm.
-        let _ = tcp.set_nodelay(true);
-        let service = crate::tiers::connection_service(&service, per_connection);
-        let (acceptor, builder) = (acceptor.clone(), builder.clone());
-        let watcher = graceful.watcher();
-        tokio::spawn(async move {
-            let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-                Ok(Ok(stream)) => stream,
-                Ok(Err(e)) => return tracing::debug!(%peer, error = %e, "TLS handshake failed"),
-                Err(_) => return tracing::debug!(%peer, "TLS handshake timed out"),
-            };
-            let service =
-                service.map_request(|req: http::Request<hyper::body::Incoming>| req.map(Body::new));
-            let connection = builder.serve_connection_with_upgrades(
-                TokioIo::new(stream),
-                TowerToHyperService::new(service),
-            );
-            if let Err(e) = watcher.watch(connection.into_owned()).await {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
-            }
-        });
-    }
-    graceful.shutdown().await;
-    Ok(())
 }
 
 #[cfg(test)]
