@@ -124,6 +124,13 @@ fn message(
                     format!("  {key}?: {ty};\n")
                 }
                 Dir::Out => format!("  {key}: {ty};\n"),
+                // TypeScript gives every object literal what it inherits
+                // from `Object` (`constructor`, `toString`, ...: functions),
+                // so a field named so must allow a function or no literal
+                // would fit; calls read own properties only.
+                Dir::In if INHERITED.contains(&key.as_str()) => {
+                    format!("  {key}?: {ty} | null | Function;\n")
+                }
                 Dir::In if ty == "null" => format!("  {key}?: null;\n"),
                 Dir::In => format!("  {key}?: {ty} | null;\n"),
             };
@@ -132,6 +139,17 @@ fn message(
         out.push_str("}\n");
     }
 }
+
+/// What TypeScript's `Object` declares, which every object literal has.
+const INHERITED: [&str; 7] = [
+    "constructor",
+    "toString",
+    "toLocaleString",
+    "valueOf",
+    "hasOwnProperty",
+    "isPrototypeOf",
+    "propertyIsEnumerable",
+];
 
 /// A property name: as it is where it is an identifier, else quoted.
 fn property(name: &str) -> String {

@@ -28,7 +28,8 @@
 //! # Names
 //! - Service `acme.shop.v1.Cart` → class `CartClient`; rpc `AddItem` → method
 //!   `addItem` (the proto's camel case with a lower-case first letter; a
-//!   method that would be named `constructor` is `constructor_`). Two
+//!   method that would be named `constructor` is `constructor_`, and `then`
+//!   is `then_`, lest every client be a thenable that `await` would call). Two
 //!   services with the same name in different packages are an error.
 //! - Nested types join their names with `_`: `Outer.Inner` → `Outer_Inner`.
 //! - When two types from different packages would get the same name, every
@@ -36,7 +37,11 @@
 //!   (`acme.common.v1.Money` → `acme_common_v1_Money`). So is a type whose
 //!   name the declarations need for themselves (`CallOptions`, `Date`,
 //!   `Promise`, ...; see [`RESERVED`]).
-//! - Fields take the proto's `json_name` (`delay_ms` → `delayMs`).
+//! - Fields take the proto's `json_name` (`delay_ms` → `delayMs`). Calls
+//!   read a field from the input's own properties only; an input type's
+//!   field named like a member of TypeScript's `Object` (`constructor`,
+//!   `toString`, ...) also allows a `Function`, since TypeScript gives every
+//!   object literal those members.
 //! - Client- and bidi-streaming methods are not generated (gRPC-Web over
 //!   `fetch` cannot stream a request body); each is named in
 //!   [`Generated::warnings`].

@@ -234,7 +234,9 @@ fn method_names(model: &Model) -> Result<HashMap<String, String>, Error> {
 
 /// protoc's camel case (`get_item` → `getItem`) with a lower-case first
 /// letter (`AddItem` → `addItem`); `constructor` would be the class's
-/// constructor, so it is `constructor_`.
+/// constructor, so it is `constructor_`; `then` would make every client a
+/// thenable (`await client` and a promise resolved with one would call it),
+/// so it is `then_`.
 pub(crate) fn method_name(rpc: &str) -> String {
     let camel = camel_case(rpc);
     let mut chars = camel.chars();
@@ -244,7 +246,7 @@ pub(crate) fn method_name(rpc: &str) -> String {
         .flat_map(char::to_lowercase)
         .collect();
     out.extend(chars);
-    if out == "constructor" {
+    if out == "constructor" || out == "then" {
         out.push('_');
     }
     out
@@ -277,6 +279,8 @@ mod tests {
         assert_eq!(method_name("get_item"), "getItem");
         assert_eq!(method_name("GetHTTPStatus"), "getHTTPStatus");
         assert_eq!(method_name("Constructor"), "constructor_");
+        assert_eq!(method_name("Then"), "then_");
+        assert_eq!(method_name("ThenWhat"), "thenWhat");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! fields, unset `optional` fields and unset oneof members are absent.
 //! Bytes that do not decode are an error (the call's INTERNAL), never a panic.
 use js_sys::{Array, BigInt, Object, Reflect, Uint8Array};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 use super::{encode::MAX_DEPTH, value::js_string};
 use crate::{
@@ -23,9 +23,22 @@ struct Decoder<'s> {
     schema: &'s Schema,
 }
 
+/// Sets `object[key] = value` as an own property. Assigning `__proto__`
+/// would set the object's prototype instead (and lose the value), so that
+/// key (a map key or a Struct key from the server, or a `json_name`) is
+/// defined.
 fn set(object: &Object, key: &str, value: &JsValue) {
     // Defining a property on a fresh plain object cannot fail.
-    let _ = Reflect::set(object, &key.into(), value);
+    if key == "__proto__" {
+        let descriptor = Object::new();
+        for flag in ["writable", "enumerable", "configurable"] {
+            let _ = Reflect::set(&descriptor, &flag.into(), &JsValue::TRUE);
+        }
+        let _ = Reflect::set(&descriptor, &"value".into(), value);
+        Object::define_property(object, &key.into(), &descriptor);
+    } else {
+        let _ = Reflect::set(object, &key.into(), value);
+    }
 }
 
 impl Decoder<'_> {
@@ -73,7 +86,7 @@ impl Decoder<'_> {
                 let (key, value) = self.map_entry(entry, r.len_delimited()?, depth)?;
                 let map =
                     Reflect::get(&object, &field.json_name.as_str().into()).unwrap_or_default();
-                let _ = Reflect::set(&map, &key.into(), &value);
+                set(map.unchecked_ref(), &key, &value);
             } else if let Kind::Message(_) = field.kind {
                 expect(wire_type, LEN).map_err(|e| fail(&e))?;
                 let bytes = r.len_delimited()?;

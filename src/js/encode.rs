@@ -150,13 +150,24 @@ impl Encoder<'_> {
                 return Err(self.problem(&format!("unknown field \"{key}\"")));
             }
         }
+        // A field's value is an own property: an inherited `constructor` or
+        // `toString` (a field named so) is not the caller's.
+        let object: &js_sys::Object = value.unchecked_ref();
+        let get = |name: &str| -> Result<JsValue> {
+            let name = JsValue::from_str(name);
+            if js_sys::Object::has_own(object, &name) {
+                Ok(Reflect::get(value, &name)?)
+            } else {
+                Ok(JsValue::UNDEFINED)
+            }
+        };
         let mut oneofs: Vec<Option<&str>> = vec![None; message.oneofs.len()];
         for field in &message.fields {
-            let by_json = Reflect::get(value, &field.json_name.as_str().into())?;
+            let by_json = get(&field.json_name)?;
             let by_name = if field.name == field.json_name {
                 JsValue::UNDEFINED
             } else {
-                Reflect::get(value, &field.name.as_str().into())?
+                get(&field.name)?
             };
             let item = match (is_unset(&by_json), is_unset(&by_name)) {
                 (false, false) => {

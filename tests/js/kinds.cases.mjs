@@ -90,7 +90,7 @@ export async function run({ base, round, encoded }) {
 
   roundTrip("an empty request: every implicit field is present with its default", {}, {
     color: "COLOR_UNSPECIFIED", colors: [], ints: [], names: [], counts: {}, labels: {},
-    asString: "0", asNumber: 0,
+    asString: "0", asNumber: 0, constructor: "", toString: "",
   }, (out) => {
     for (const absent of ["scalars", "text", "nested", "number", "maybe", "maybeText", "at", "wInt64", "json", "child", "any"]) {
       assert(!(absent in out), `${absent} is absent when unset`);
@@ -200,6 +200,18 @@ export async function run({ base, round, encoded }) {
     scalars: null, color: null, names: undefined, counts: null, at: null, text: null, maybe: undefined,
   }, { color: "COLOR_UNSPECIFIED", names: [], counts: {} }, (out) => {
     for (const absent of ["scalars", "at", "text", "maybe"]) assert(!(absent in out), `${absent} absent`);
+  });
+
+  roundTrip("fields named like Object.prototype's properties", { constructor: "c", toString: "t" }, {
+    constructor: "c", toString: "t",
+  });
+
+  test('a map key or Struct key "__proto__" comes back an own key, the prototype untouched', async () => {
+    const out = await echo.echo(JSON.parse('{"counts":{"__proto__":"5"},"meta":{"__proto__":{"a":1}}}'));
+    const own = (o, k) => Object.getOwnPropertyDescriptor(o, k)?.value;
+    assert(own(out.counts, "__proto__") === 5n, `counts: ${show(Object.getOwnPropertyNames(out.counts))}`);
+    assert(same(own(out.meta, "__proto__"), { a: 1 }), `meta: ${show(Object.getOwnPropertyNames(out.meta))}`);
+    for (const o of [out.counts, out.meta]) assert(Object.getPrototypeOf(o) === Object.prototype, "a plain object");
   });
 
   test("a server stream of every kind", async () => {
