@@ -11,7 +11,7 @@ use anyhow::Context;
 
 use crate::{
     cmd::{command, exec, root},
-    pkg,
+    package, pkg,
     server::{self, Profile, Server},
     setup,
 };
@@ -84,7 +84,7 @@ fn measure(
     let out = root().join(OUT_DIR);
     std::fs::create_dir_all(&out)?;
     connect_bundle(&out)?;
-    let ours = size(&code_files(&root().join("pkg"))?)?;
+    let ours = size(&package::code_files(&root().join("pkg"))?)?;
     let theirs = size(&[out.join("connect.js")])?;
     eprintln!(
         "xtask: size, gzip -9: pkg/ {} B, Connect-ES {} B: {:.2}x",
@@ -147,32 +147,6 @@ fn connect_bundle(out: &Path) -> anyhow::Result<()> {
         )
         .current_dir(&bench),
     )
-}
-
-/// The `.wasm` files and then every `.js` under `dir`, each group sorted.
-fn code_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let mut all = Vec::new();
-    walk(dir, &mut all)?;
-    let has = |p: &PathBuf, ext: &str| p.extension().is_some_and(|e| e == ext);
-    let mut files: Vec<PathBuf> = all.iter().filter(|p| has(p, "wasm")).cloned().collect();
-    let mut scripts: Vec<PathBuf> = all.iter().filter(|p| has(p, "js")).cloned().collect();
-    files.sort();
-    scripts.sort();
-    files.extend(scripts);
-    anyhow::ensure!(!files.is_empty(), "{} holds no .wasm or .js", dir.display());
-    Ok(files)
-}
-
-fn walk(dir: &Path, into: &mut Vec<PathBuf>) -> anyhow::Result<()> {
-    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
-        let path = entry?.path();
-        if path.is_dir() {
-            walk(&path, into)?;
-        } else {
-            into.push(path);
-        }
-    }
-    Ok(())
 }
 
 struct Size {

@@ -81,7 +81,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     files.sort();
     std::fs::write(out.join("package.json"), package_json(&args.name, &files))?;
 
-    let size = pkg::gzip_size(&shipped_code(out, &files)?)?;
+    let mut code = Vec::new();
+    for file in code_files(out)? {
+        code.extend(std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?);
+    }
+    let size = pkg::gzip_size(&code)?;
     eprintln!(
         "xtask: {} ({}): {size} bytes gzipped (-9) for the .wasm and every .js",
         out.display(),
@@ -145,32 +149,28 @@ fn package_json(name: &str, files: &[String]) -> String {
     )
 }
 
-/// The `.wasm` and then every `.js` of the package's `files` (snippets
-/// included), concatenated.
-fn shipped_code(dir: &Path, files: &[String]) -> anyhow::Result<Vec<u8>> {
-    let mut data = std::fs::read(dir.join("grpc_web_abort_bg.wasm"))?;
-    let mut scripts = Vec::new();
-    for file in files {
-        let path = dir.join(file);
-        if path.is_dir() {
-            scripts_under(&path, &mut scripts)?;
-        } else if file.ends_with(".js") {
-            scripts.push(path);
-        }
-    }
+/// The `.wasm` files and then every `.js` under `dir`, each group sorted:
+/// what a package ships as code, in the order its size is measured (gzip
+/// -9 of them concatenated, here and in `cargo xtask bench`).
+pub fn code_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut all = Vec::new();
+    walk(dir, &mut all)?;
+    let has = |p: &PathBuf, ext: &str| p.extension().is_some_and(|e| e == ext);
+    let mut files: Vec<PathBuf> = all.iter().filter(|p| has(p, "wasm")).cloned().collect();
+    let mut scripts: Vec<PathBuf> = all.iter().filter(|p| has(p, "js")).cloned().collect();
+    files.sort();
     scripts.sort();
-    for script in scripts {
-        data.extend(std::fs::read(script)?);
-    }
-    Ok(data)
+    files.extend(scripts);
+    anyhow::ensure!(!files.is_empty(), "{} holds no .wasm or .js", dir.display());
+    Ok(files)
 }
 
-fn scripts_under(dir: &Path, into: &mut Vec<PathBuf>) -> anyhow::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
+fn walk(dir: &Path, into: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
         let path = entry?.path();
         if path.is_dir() {
-            scripts_under(&path, into)?;
-        } else if path.extension().is_some_and(|e| e == "js") {
+            walk(&path, into)?;
+        } else {
             into.push(path);
         }
     }
