@@ -7,6 +7,14 @@ use crate::{
     setup, webkit_tests,
 };
 
+/// The crates published for users: their docs must build without warnings.
+const LIBRARIES: [&str; 4] = [
+    "grpc-web-abort",
+    "grpc-web-abort-build",
+    "tonic-deadline",
+    "grpc-timeout",
+];
+
 /// Where the test server's frontend listens (the backend takes the next port).
 const TEST_ADDR: &str = "127.0.0.1:47080";
 
@@ -49,6 +57,21 @@ pub fn run() -> anyhow::Result<()> {
         args.extend(target);
         args.extend(["--all-targets", "--", "-D", "warnings"]);
         exec(&mut command("cargo", &args))?;
+    }
+    // The library crates' documentation, warnings as errors (broken links,
+    // bad code blocks); the client crate as the browser gets it too.
+    let libraries: Vec<&str> = LIBRARIES.iter().flat_map(|l| ["-p", *l]).collect();
+    for (target, packages) in [
+        (&[][..], &libraries[..]),
+        (
+            &["--target", "wasm32-unknown-unknown"],
+            &["-p", "grpc-web-abort"],
+        ),
+    ] {
+        let mut args = vec!["doc", "--no-deps", "--quiet"];
+        args.extend(target);
+        args.extend(packages);
+        exec(command("cargo", &args).env("RUSTDOCFLAGS", "-D warnings"))?;
     }
     // Native tests: the server's (against live in-process servers) and the
     // client core's pure logic.
