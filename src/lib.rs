@@ -50,3 +50,12 @@ pub use request_ext::RequestExt;
 pub use status::{CODES, Code, Failure, code_for_http_status};
 
 pub mod js;
+
+/// The npm package's allocator (see the `npm-runtime` feature).
+#[cfg(all(
+    feature = "npm-runtime",
+    target_arch = "wasm32",
+    not(target_feature = "atomics")
+))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();

@@ -49,6 +49,9 @@ pub fn build_runtime() -> anyhow::Result<PathBuf> {
             "web",
             "--out-dir",
             &out_dir,
+            "--",
+            "--features",
+            "npm-runtime",
         ],
     ))?;
     let wasm = dir.join("grpc_web_abort_bg.wasm");

@@ -48,10 +48,16 @@ pub fn run_step(step: Step) -> anyhow::Result<()> {
 pub fn run() -> anyhow::Result<()> {
     setup::run()?;
     exec(&mut command("cargo", &["fmt", "--all", "--check"]))?;
-    // The workspace on the host, then the client crate as the browser gets it.
+    // The workspace on the host, then the client crate as the npm package's
+    // runtime is built.
     for target in [
         &["--workspace"][..],
-        &["--target", "wasm32-unknown-unknown"],
+        &[
+            "--target",
+            "wasm32-unknown-unknown",
+            "--features",
+            "npm-runtime",
+        ],
     ] {
         let mut args = vec!["clippy"];
         args.extend(target);
