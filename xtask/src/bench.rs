@@ -169,10 +169,7 @@ impl Size {
 
 /// `files` concatenated: raw and `gzip -9` sizes.
 fn size(files: &[PathBuf]) -> anyhow::Result<Size> {
-    let mut data = Vec::new();
-    for file in files {
-        data.extend(std::fs::read(file).with_context(|| format!("reading {}", file.display()))?);
-    }
+    let data = package::concatenated(files)?;
     let root = root();
     Ok(Size {
         files: files

@@ -81,11 +81,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     files.sort();
     std::fs::write(out.join("package.json"), package_json(&args.name, &files))?;
 
-    let mut code = Vec::new();
-    for file in code_files(out)? {
-        code.extend(std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?);
-    }
-    let size = pkg::gzip_size(&code)?;
+    let size = pkg::gzip_size(&concatenated(&code_files(out)?)?)?;
     eprintln!(
         "xtask: {} ({}): {size} bytes gzipped (-9) for the .wasm and every .js",
         out.display(),
@@ -175,6 +171,15 @@ fn walk(dir: &Path, into: &mut Vec<PathBuf>) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The contents of `files`, one after another (as their size is measured).
+pub fn concatenated(files: &[PathBuf]) -> anyhow::Result<Vec<u8>> {
+    let mut data = Vec::new();
+    for file in files {
+        data.extend(std::fs::read(file).with_context(|| format!("reading {}", file.display()))?);
+    }
+    Ok(data)
 }
 
 fn copy(from: &Path, to: &Path) -> anyhow::Result<()> {
