@@ -98,6 +98,20 @@
 //! # }
 //! ```
 //!
+//! # Many aborts at once
+//!
+//! A browser page that leaves aborts all its calls together, and a frontend
+//! relays those resets to its backend over one HTTP/2 connection. The `h2`
+//! crate closes a connection (GOAWAY) on which more than 20 streams were reset
+//! before the server accepted them, failing every other call on it; raise
+//! that bound to the streams a connection may carry (the demo server does):
+//!
+//! ```
+//! let server = tonic::transport::Server::builder()
+//!     .http2_max_pending_accept_reset_streams(Some(1_000));
+//! # let _ = server;
+//! ```
+//!
 //! Follow one cancellation by file: [`deadline`](DeadlineLayer) (parses
 //! `grpc-timeout`, enforces it, notices the disconnect) → `request_body`
 //! (a client that leaves mid-request) → [`context`](CallContext) (the
