@@ -15,7 +15,7 @@ use crate::{
 };
 
 /// Where nginx serves browsers in the test.
-const CLUSTER_ADDR: &str = "127.0.0.1:47843";
+const CLUSTER_PORT: u16 = 47843;
 
 pub fn run() -> anyhow::Result<()> {
     // Built here, so that the wait below is for the cluster's start alone.
@@ -23,7 +23,12 @@ pub fn run() -> anyhow::Result<()> {
     let json = root().join(CLUSTER_JSON);
     let _ = std::fs::remove_file(&json);
     let child = Command::new(std::env::current_exe()?)
-        .args(["cluster", "--prebuilt", "--addr", CLUSTER_ADDR])
+        .args([
+            "cluster",
+            "--prebuilt",
+            "--addr",
+            &crate::ports::addr(CLUSTER_PORT),
+        ])
         .current_dir(root())
         .spawn()
         .context("could not start `cargo xtask cluster`")?;

@@ -11,12 +11,12 @@ use crate::{
 };
 
 /// Where the TLS frontend listens (the backend takes the next port).
-const TLS_ADDR: &str = "127.0.0.1:47443";
+const TLS_PORT: u16 = 47443;
 
 /// `http1`: a plain-http demo server's origin, for the control (at most six
 /// streams in flight over HTTP/1.1), where one runs.
 pub fn run(http1: Option<&str>) -> anyhow::Result<()> {
-    let server = Server::start_tls(TLS_ADDR)?;
+    let server = Server::start_tls(&crate::ports::addr(TLS_PORT))?;
     let spki = server.spki.clone().unwrap_or_default();
     let metrics = server.metrics.trim_end_matches("/metrics");
     let args = ["--test", "--test-reporter=spec", "e2e/h2.test.mjs"];

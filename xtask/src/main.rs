@@ -15,6 +15,7 @@ mod package_tests;
 mod page_tests;
 mod peers;
 mod pkg;
+mod ports;
 mod server;
 mod setup;
 mod test;

@@ -15,7 +15,7 @@ use anyhow::{Context, bail};
 
 use crate::cmd::{command, exec, root};
 
-const ECHO_ADDR: &str = "127.0.0.1:47090";
+const ECHO_PORT: u16 = 47090;
 const TSC: &str = "e2e/node_modules/.bin/tsc";
 
 pub fn run() -> anyhow::Result<()> {
@@ -39,8 +39,9 @@ pub fn run() -> anyhow::Result<()> {
         "cargo",
         &["build", "--quiet", "-p", "echo-server"],
     ))?;
-    let _echo = EchoServer::start(&out)?;
-    let base = format!("http://{ECHO_ADDR}");
+    let echo_addr = crate::ports::addr(ECHO_PORT);
+    let _echo = EchoServer::start(&out, &echo_addr)?;
+    let base = format!("http://{echo_addr}");
     let packages = out.to_string_lossy();
     exec(&mut command(
         "node",
@@ -128,17 +129,17 @@ fn run_capturing(args: &[&str]) -> anyhow::Result<(bool, String)> {
 struct EchoServer(Child);
 
 impl EchoServer {
-    fn start(dir: &Path) -> anyhow::Result<Self> {
+    fn start(dir: &Path, addr: &str) -> anyhow::Result<Self> {
         let child = Command::new(root().join("target/debug/echo-server"))
-            .arg(ECHO_ADDR)
+            .arg(addr)
             .arg(dir)
             .spawn()
             .context("could not start echo-server")?;
         let server = Self(child);
         let until = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(ECHO_ADDR).is_err() {
+        while TcpStream::connect(addr).is_err() {
             if Instant::now() > until {
-                bail!("echo-server did not listen on {ECHO_ADDR} within 30 s");
+                bail!("echo-server did not listen on {addr} within 30 s");
             }
             std::thread::sleep(Duration::from_millis(20));
         }

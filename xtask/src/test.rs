@@ -2,7 +2,7 @@
 use crate::{
     bench, client_tests, cluster_tests,
     cmd::{command, exec},
-    h2_tests, package_tests, page_tests, peers, pkg,
+    h2_tests, package_tests, page_tests, peers, pkg, ports,
     server::Server,
     setup, webkit_tests,
 };
@@ -16,7 +16,7 @@ const LIBRARIES: [&str; 4] = [
 ];
 
 /// Where the test server's frontend listens (the backend takes the next port).
-const TEST_ADDR: &str = "127.0.0.1:47080";
+const TEST_PORT: u16 = 47080;
 
 /// The steps that start their own servers, runnable alone.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -34,12 +34,12 @@ pub fn run_step(step: Step) -> anyhow::Result<()> {
     pkg::build()?;
     match step {
         Step::H2 => {
-            let http1 = Server::start(TEST_ADDR)?;
+            let http1 = Server::start(&ports::addr(TEST_PORT))?;
             h2_tests::run(Some(&http1.url))
         }
         Step::Cluster => cluster_tests::run(),
         Step::Webkit => {
-            let server = Server::start(TEST_ADDR)?;
+            let server = Server::start(&ports::addr(TEST_PORT))?;
             webkit_tests::run(&server.url)
         }
     }
@@ -83,7 +83,7 @@ pub fn run() -> anyhow::Result<()> {
     // client core's pure logic.
     exec(&mut command("cargo", &["test", "--workspace"]))?;
     pkg::build()?;
-    let server = Server::start(TEST_ADDR)?;
+    let server = Server::start(&ports::addr(TEST_PORT))?;
     peers::run(&server.url)?;
     client_tests::run(&server.url)?;
     package_tests::run()?;
