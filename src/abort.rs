@@ -11,6 +11,7 @@ use wasm_bindgen::{JsCast, JsValue, closure::Closure};
 use web_sys::AbortSignal;
 
 use crate::{
+    abort_reason::AbortReason,
     status::{Code, Failure},
     unshared::Unshared,
 };
@@ -101,6 +102,7 @@ pub(crate) fn failure_for_abort(reason: &JsValue) -> Failure {
         .or_else(|| reason.as_string())
         .unwrap_or_default();
     Failure::new(code_for_abort(name.as_deref()), abort_message(&detail))
+        .caused_by(AbortReason::new(reason.clone()))
 }
 
 fn code_for_abort(reason_name: Option<&str>) -> Code {

@@ -1,12 +1,15 @@
 //! gRPC status codes, their spec names, what an HTTP failure means in them,
 //! and [`Failure`]: how a call ended, without tonic, so that the JS path
 //! carries no tonic (the Rust API turns it into a `tonic::Status`).
+#[cfg(feature = "js-api")]
 use wasm_bindgen::prelude::*;
+
+use crate::abort_reason::AbortReason;
 
 /// gRPC status codes, numbered as the gRPC spec numbers them (JS: `Code`,
 /// `Code.CANCELLED === 1`).
 #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-#[wasm_bindgen]
+#[cfg_attr(feature = "js-api", wasm_bindgen)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Code {
     OK = 0,
@@ -104,6 +107,8 @@ pub fn code_for_http_status(http: u16) -> Code {
 pub struct Failure {
     pub code: Code,
     pub message: String,
+    /// The signal's reason, when a signal ended the call.
+    cause: Option<AbortReason>,
 }
 
 impl Failure {
@@ -111,13 +116,27 @@ impl Failure {
         Self {
             code,
             message: message.into(),
+            cause: None,
         }
+    }
+
+    /// The same failure, caused by a signal that aborted with `reason`.
+    pub(crate) fn caused_by(mut self, reason: AbortReason) -> Self {
+        self.cause = Some(reason);
+        self
     }
 }
 
+/// The status carries the abort reason as its source
+/// ([`StatusExt::abort_reason`](crate::StatusExt::abort_reason)).
 impl From<Failure> for tonic::Status {
     fn from(failure: Failure) -> Self {
-        tonic::Status::new(tonic::Code::from(failure.code as i32), failure.message)
+        let mut status =
+            tonic::Status::new(tonic::Code::from(failure.code as i32), failure.message);
+        if let Some(reason) = failure.cause {
+            status.set_source(std::sync::Arc::new(reason));
+        }
+        status
     }
 }
 
