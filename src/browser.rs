@@ -90,8 +90,21 @@ pub(crate) fn describe(error: &JsValue) -> String {
         .unwrap_or_else(|| "unknown error".into())
 }
 
-/// `fetch` rejects (and a body stream errors) only when the network, or
-/// CORS, which a page cannot tell apart from it, failed.
+/// A body stream errors only when the network failed.
 pub(crate) fn network_failure_message(error: &JsValue) -> String {
     format!("fetch failed: {}", describe(error))
+}
+
+/// `fetch` rejects with a TypeError when the server could not be reached
+/// or, cross-origin, CORS refused the call; the browser hides which, so
+/// the message names both.
+pub(crate) fn fetch_failure_message(error: &JsValue) -> String {
+    let mut message = network_failure_message(error);
+    if error.is_instance_of::<js_sys::TypeError>() {
+        message.push_str(
+            " (the browser does not say why: the server may be down or unreachable, or, \
+             for a cross-origin call, its CORS may not allow this origin, method or headers)",
+        );
+    }
+    message
 }

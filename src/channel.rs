@@ -14,7 +14,14 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 use tonic_web::GrpcWebClientService;
 use tower_service::Service;
 
-use crate::{abort::Signal, body::GuardedBody, deadline::Deadline, fetch::Fetch, guard::Guard};
+use crate::{
+    abort::Signal,
+    body::GuardedBody,
+    deadline::Deadline,
+    fetch::{Fetch, ReceiveLimit},
+    frames::DEFAULT_MAX_RECEIVE,
+    guard::Guard,
+};
 
 /// The transport under a default [`Channel`]: tonic-web's gRPC-Web framing
 /// over [`Fetch`].
@@ -34,6 +41,7 @@ pub type GrpcWebFetch = GrpcWebClientService<Fetch>;
 #[derive(Clone, Debug)]
 pub struct Channel<T = GrpcWebFetch> {
     transport: T,
+    max_decoding_message_size: usize,
 }
 
 impl Channel {
@@ -46,7 +54,21 @@ impl Channel {
 impl<T> Channel<T> {
     /// A channel over another transport (a test double that records requests, say).
     pub fn with_transport(transport: T) -> Self {
-        Self { transport }
+        Self {
+            transport,
+            max_decoding_message_size: DEFAULT_MAX_RECEIVE,
+        }
+    }
+
+    /// The most bytes a reply message may have (default 4 MiB, as tonic's
+    /// clients): a frame announced larger fails the call with
+    /// `RESOURCE_EXHAUSTED` at its header, before it is buffered, and the
+    /// fetch is aborted. [`Fetch`] (the default transport) enforces it;
+    /// tonic's own limit applies after it, so raise the generated client's
+    /// `max_decoding_message_size` too.
+    pub fn max_decoding_message_size(mut self, limit: usize) -> Self {
+        self.max_decoding_message_size = limit;
+        self
     }
 }
 
@@ -66,7 +88,9 @@ where
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, request: Request<Body>) -> Self::Future {
+    fn call(&mut self, mut request: Request<Body>) -> Self::Future {
+        let limit = ReceiveLimit(self.max_decoding_message_size);
+        request.extensions_mut().insert(limit);
         Box::pin(call(self.transport.clone(), request))
     }
 }

@@ -1,6 +1,8 @@
 //! The transport: one `fetch` per call, whose `AbortController` aborts it when
 //! the call (before the response) or its response body (after) is dropped, so
-//! the server sees the disconnect. gRPC-Web framing is tonic-web's.
+//! the server sees the disconnect. gRPC-Web framing is tonic-web's; the body
+//! refuses a frame over the receive limit at its header, before tonic-web
+//! would buffer it.
 use std::{
     future::Future,
     pin::Pin,
@@ -18,7 +20,10 @@ use tower_service::Service;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::{
-    browser::{AbortOnDrop, Chunks, describe, network_failure_message, post},
+    browser::{
+        AbortOnDrop, Chunks, describe, fetch_failure_message, network_failure_message, post,
+    },
+    frames::{DEFAULT_MAX_RECEIVE, FrameLimit},
     status::http_failure,
     unshared::Unshared,
 };
@@ -56,6 +61,10 @@ async fn fetch(
     request: Request<GrpcWebCall<tonic::body::Body>>,
 ) -> Result<Response<FetchBody>, Status> {
     let (parts, body) = request.into_parts();
+    let limit = parts
+        .extensions
+        .get::<ReceiveLimit>()
+        .map_or(DEFAULT_MAX_RECEIVE, |l| l.0);
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let body = body.collect().await?.to_bytes();
 
@@ -74,7 +83,7 @@ async fn fetch(
     // If this future is dropped here, `abort` goes with it and aborts the fetch.
     let response: web_sys::Response = response
         .await
-        .map_err(|e| network_failure(&e))?
+        .map_err(|e| Status::unavailable(fetch_failure_message(&e)))?
         .unchecked_into();
 
     let mut head = Response::builder().status(response.status());
@@ -90,7 +99,7 @@ async fn fetch(
     ) {
         return Err(failure.into());
     }
-    let body = FetchBody::new(response.body(), abort);
+    let body = FetchBody::new(response.body(), abort, limit);
     head.body(body).map_err(|e| Status::internal(e.to_string()))
 }
 
@@ -120,15 +129,21 @@ fn js_failure(error: JsValue) -> Status {
     Status::internal(describe(&error))
 }
 
+/// The most bytes a reply message may have, set by
+/// [`Channel::max_decoding_message_size`](crate::Channel::max_decoding_message_size)
+/// in a request's extensions.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ReceiveLimit(pub usize);
+
 /// The response body as it streams in; dropping it aborts the fetch.
 pub struct FetchBody {
-    live: Unshared<Option<(Chunks, AbortOnDrop)>>,
+    live: Unshared<Option<(Chunks, AbortOnDrop, FrameLimit)>>,
 }
 
 impl FetchBody {
-    fn new(stream: Option<web_sys::ReadableStream>, abort: AbortOnDrop) -> Self {
+    fn new(stream: Option<web_sys::ReadableStream>, abort: AbortOnDrop, limit: usize) -> Self {
         Self {
-            live: Unshared(stream.map(|s| (Chunks::new(s), abort))),
+            live: Unshared(stream.map(|s| (Chunks::new(s), abort, FrameLimit::new(limit)))),
         }
     }
 }
@@ -142,11 +157,18 @@ impl Body for FetchBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
         let live = &mut self.get_mut().live.0;
-        let Some((chunks, _)) = live else {
+        let Some((chunks, _, limit)) = live else {
             return Poll::Ready(None);
         };
         match ready!(chunks.poll_chunk(cx)) {
-            Some(Ok(chunk)) => Poll::Ready(Some(Ok(Frame::data(chunk.into())))),
+            Some(Ok(chunk)) => match limit.check(&chunk) {
+                Ok(()) => Poll::Ready(Some(Ok(Frame::data(chunk.into())))),
+                Err(failure) => {
+                    // Dropping the body aborts the fetch: the server sees the cancel.
+                    *live = None;
+                    Poll::Ready(Some(Err(failure.into())))
+                }
+            },
             Some(Err(error)) => {
                 *live = None;
                 Poll::Ready(Some(Err(network_failure(&error))))

@@ -42,6 +42,7 @@ mod channel;
 mod clock;
 mod deadline;
 mod fetch;
+mod frames;
 mod guard;
 mod navigation;
 mod raw_codec;

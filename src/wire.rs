@@ -4,7 +4,7 @@
 //! `js/decode.rs`) and the descriptor reader (`schema.rs`) need the bare
 //! primitives over one schema known only at run time.
 
-/// The six wire types (groups are recognised only to be refused).
+/// The six wire types (groups, deprecated, are only ever skipped).
 pub const VARINT: u8 = 0;
 pub const I64: u8 = 1;
 pub const LEN: u8 = 2;
@@ -51,14 +51,21 @@ pub fn unzigzag64(n: u64) -> i64 {
 /// Why bytes are not a valid encoding.
 pub type WireError = &'static str;
 
+/// How deeply groups may nest inside an unknown group (prost's recursion
+/// limit), so hostile bytes cannot exhaust the stack.
+pub const MAX_GROUP_DEPTH: usize = 100;
+
 /// Reads one message's bytes front to back.
 pub struct Reader<'a> {
     bytes: &'a [u8],
+    /// The number in the tag read last: an unknown group ends at the
+    /// end-group tag with the same number.
+    number: u32,
 }
 
 impl<'a> Reader<'a> {
     pub fn new(bytes: &'a [u8]) -> Self {
-        Self { bytes }
+        Self { bytes, number: 0 }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -80,7 +87,8 @@ impl<'a> Reader<'a> {
         if number == 0 || number > u64::from(u32::MAX >> 3) {
             return Err("invalid field number");
         }
-        Ok(Some((number as u32, (key & 7) as u8)))
+        self.number = number as u32;
+        Ok(Some((self.number, (key & 7) as u8)))
     }
 
     pub fn varint(&mut self) -> Result<u64, WireError> {
@@ -121,15 +129,37 @@ impl<'a> Reader<'a> {
             .and_then(|len| self.take(len))
     }
 
-    /// Skips a field of `wire_type` that the schema does not know.
+    /// Skips the value of the field whose tag was read last (of
+    /// `wire_type`), one the schema does not know. A group is skipped to
+    /// its end-group tag, as any protobuf parser skips an unknown group.
     pub fn skip(&mut self, wire_type: u8) -> Result<(), WireError> {
+        self.skip_value(self.number, wire_type, 0)
+    }
+
+    fn skip_value(&mut self, number: u32, wire_type: u8, depth: usize) -> Result<(), WireError> {
         match wire_type {
             VARINT => self.varint().map(drop),
             I64 => self.take(8).map(drop),
             LEN => self.len_delimited().map(drop),
             I32 => self.take(4).map(drop),
-            SGROUP | EGROUP => Err("groups are not supported"),
+            SGROUP => self.skip_group(number, depth),
+            EGROUP => Err("an end-group tag without its start"),
             _ => Err("invalid wire type"),
+        }
+    }
+
+    /// The rest of group `number`, through its end-group tag.
+    fn skip_group(&mut self, number: u32, depth: usize) -> Result<(), WireError> {
+        if depth >= MAX_GROUP_DEPTH {
+            return Err("groups nested too deeply");
+        }
+        loop {
+            match self.tag()? {
+                None => return Err("a group without its end"),
+                Some((end, EGROUP)) if end == number => return Ok(()),
+                Some((_, EGROUP)) => return Err("a group ends with another group's number"),
+                Some((inner, wire_type)) => self.skip_value(inner, wire_type, depth + 1)?,
+            }
         }
     }
 
@@ -213,6 +243,67 @@ mod tests {
         assert!(r.len_delimited().is_err());
         assert_eq!(Reader::new(&[0x00]).tag(), Err("invalid field number"));
         assert!(Reader::new(&[]).skip(SGROUP).is_err());
+        assert!(Reader::new(&[]).skip(EGROUP).is_err());
+        assert!(Reader::new(&[]).skip(6).is_err());
         assert!(Reader::new(&[1, 2]).fixed32().is_err());
+    }
+
+    /// Group `number` holding `inner`, closed with `end`'s number.
+    fn group(number: u32, inner: &[u8], end: u32) -> Vec<u8> {
+        let mut out = Vec::new();
+        put_tag(&mut out, number, SGROUP);
+        out.extend_from_slice(inner);
+        put_tag(&mut out, end, EGROUP);
+        out
+    }
+
+    #[test]
+    fn unknown_groups_are_skipped_to_their_end() {
+        let mut inner = Vec::new();
+        put_tag(&mut inner, 1, VARINT);
+        put_varint(&mut inner, 300);
+        put_tag(&mut inner, 2, LEN);
+        put_len(&mut inner, b"x");
+        inner.extend(group(3, &[], 3));
+        let mut bytes = group(7, &inner, 7);
+        put_tag(&mut bytes, 1, VARINT);
+        put_varint(&mut bytes, 5);
+        let mut r = Reader::new(&bytes);
+        assert_eq!(r.tag(), Ok(Some((7, SGROUP))));
+        assert_eq!(r.skip(SGROUP), Ok(()));
+        assert_eq!(r.tag(), Ok(Some((1, VARINT))));
+        assert_eq!(r.varint(), Ok(5));
+        assert_eq!(r.tag(), Ok(None));
+    }
+
+    #[test]
+    fn broken_groups_are_errors() {
+        let skip = |bytes: &[u8]| {
+            let mut r = Reader::new(bytes);
+            let (_, wire_type) = r.tag().unwrap().unwrap();
+            r.skip(wire_type)
+        };
+        assert_eq!(
+            skip(&group(7, &[], 8)),
+            Err("a group ends with another group's number")
+        );
+        let mut open = Vec::new();
+        put_tag(&mut open, 7, SGROUP);
+        assert_eq!(skip(&open), Err("a group without its end"));
+        let mut end = Vec::new();
+        put_tag(&mut end, 7, EGROUP);
+        assert_eq!(skip(&end), Err("an end-group tag without its start"));
+        // 100 levels are fine, 101 are not, and neither recurses without bound.
+        let nested = |levels: usize| (0..levels).fold(Vec::new(), |inner, _| group(1, &inner, 1));
+        assert_eq!(skip(&nested(MAX_GROUP_DEPTH)), Ok(()));
+        assert_eq!(
+            skip(&nested(MAX_GROUP_DEPTH + 1)),
+            Err("groups nested too deeply")
+        );
+        let mut deep = Vec::new();
+        for _ in 0..100_000 {
+            put_tag(&mut deep, 1, SGROUP);
+        }
+        assert_eq!(skip(&deep), Err("groups nested too deeply"));
     }
 }

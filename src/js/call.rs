@@ -51,6 +51,17 @@ pub(crate) fn prepare(
     let (input, output) = (method.input, method.output);
     let options = CallOptions::from_js(defaults)?.merged(CallOptions::from_js(options)?);
     let body = encode(&schema, input, request)?;
+    if body.len() as u64 > options.max_send() {
+        let failure = Failure::new(
+            Code::RESOURCE_EXHAUSTED,
+            format!(
+                "the request message of {} bytes is over the limit of {} bytes (maxSendMessageBytes)",
+                body.len(),
+                options.max_send()
+            ),
+        );
+        return Err(grpc_error(&failure, None, None));
+    }
     Ok(Prepared {
         output,
         url: format!("{}{path}", base_url.trim_end_matches('/')),
@@ -77,9 +88,15 @@ impl Prepared {
             )?;
         }
         let guard = Guard::new(self.options.signal_with(extra), deadline);
-        let call = transport::open(&self.url, &headers, &self.body, guard)
-            .await
-            .map_err(|e| self.failure(e))?;
+        let call = transport::open(
+            &self.url,
+            &headers,
+            &self.body,
+            guard,
+            self.options.max_receive(),
+        )
+        .await
+        .map_err(|e| self.failure(e))?;
         notify(&self.options.on_header, call.headers())?;
         Ok(call)
     }

@@ -7,7 +7,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{AbortSignal, Headers};
 
 use super::{error::type_error, value::describe};
-use crate::{Deadline, deadline::earlier};
+use crate::{Deadline, deadline::earlier, frames::DEFAULT_MAX_RECEIVE};
 
 #[derive(Clone, Debug, Default)]
 pub(crate) struct CallOptions {
@@ -20,6 +20,9 @@ pub(crate) struct CallOptions {
     /// that succeeds (a failure carries both in `GrpcError.metadata`).
     pub on_header: Option<Function>,
     pub on_trailer: Option<Function>,
+    /// Byte limits of a reply message and of the request message.
+    max_receive: Option<usize>,
+    max_send: Option<usize>,
 }
 
 impl CallOptions {
@@ -76,6 +79,16 @@ impl CallOptions {
         };
         options.on_header = callback("onHeader")?;
         options.on_trailer = callback("onTrailer")?;
+        let limit = |name: &str| {
+            get(name)
+                .map(|v| {
+                    byte_limit(v.as_f64())
+                        .map_err(|e| fail(format!("CallOptions.{name} {e}, got {}", describe(&v))))
+                })
+                .transpose()
+        };
+        options.max_receive = limit("maxReceiveMessageBytes")?;
+        options.max_send = limit("maxSendMessageBytes")?;
         Ok(options)
     }
 
@@ -100,7 +113,22 @@ impl CallOptions {
             headers,
             on_header: call.on_header.or_else(|| self.on_header.clone()),
             on_trailer: call.on_trailer.or_else(|| self.on_trailer.clone()),
+            max_receive: call.max_receive.or(self.max_receive),
+            max_send: call.max_send.or(self.max_send),
         }
+    }
+
+    /// The most bytes a reply message may have (default 4 MiB, as gRPC's
+    /// clients).
+    pub fn max_receive(&self) -> usize {
+        self.max_receive.unwrap_or(DEFAULT_MAX_RECEIVE)
+    }
+
+    /// The most bytes the request message may have (default: no limit but
+    /// the frame's, 4 GiB - 1, as grpc-go's is 2 GiB - 1: the page built it).
+    pub fn max_send(&self) -> u64 {
+        self.max_send
+            .map_or(u64::from(u32::MAX), |l| (l as u64).min(u64::from(u32::MAX)))
     }
 
     /// The call's signal: the options' and `extra` (a stream's own, which
@@ -153,6 +181,16 @@ fn timeout_from_ms(ms: f64) -> Result<Duration, String> {
     }
     // Centuries away saturate instead of failing.
     Ok(Duration::try_from_secs_f64(ms / 1e3).unwrap_or(Duration::MAX))
+}
+
+/// A byte limit: an integer >= 0, or `Infinity` for none.
+fn byte_limit(value: Option<f64>) -> Result<usize, &'static str> {
+    match value {
+        Some(n) if n == f64::INFINITY => Ok(usize::MAX),
+        // Beyond the address space is no limit either (`as` saturates).
+        Some(n) if n >= 0.0 && n.fract() == 0.0 => Ok(n as usize),
+        _ => Err("must be an integer >= 0 (or Infinity for no limit)"),
+    }
 }
 
 fn deadline_from_ms(epoch_ms: f64) -> Result<f64, String> {
@@ -230,6 +268,41 @@ mod tests {
             let e = timeout_from_ms(bad).unwrap_err();
             assert!(e.starts_with("CallOptions.timeoutMs "), "{e}");
         }
+    }
+
+    #[test]
+    fn byte_limits_are_integers_or_infinity() {
+        assert_eq!(byte_limit(Some(0.0)), Ok(0));
+        assert_eq!(byte_limit(Some(4096.0)), Ok(4096));
+        assert_eq!(byte_limit(Some(f64::INFINITY)), Ok(usize::MAX));
+        assert_eq!(byte_limit(Some(1e300)), Ok(usize::MAX));
+        for bad in [
+            Some(-1.0),
+            Some(1.5),
+            Some(f64::NAN),
+            Some(f64::NEG_INFINITY),
+            None,
+        ] {
+            assert!(byte_limit(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn limits_merge_call_over_defaults() {
+        let defaults = CallOptions {
+            max_receive: Some(10),
+            max_send: Some(20),
+            ..Default::default()
+        };
+        let call = CallOptions {
+            max_receive: Some(30),
+            ..Default::default()
+        };
+        let merged = defaults.merged(call);
+        assert_eq!((merged.max_receive(), merged.max_send()), (30, 20));
+        let none = CallOptions::default();
+        assert_eq!(none.max_receive(), 4 << 20);
+        assert_eq!(none.max_send(), u64::from(u32::MAX));
     }
 
     #[test]

@@ -1,20 +1,30 @@
 //! gRPC-Web over `fetch` for the JS path, written here rather than taken
 //! from tonic + tonic-web: their code and the `http` crate's were most of
 //! the package's size, and a call needs only this much: one POST, the
-//! 5-byte message frames, the trailers frame, and the status from the
-//! headers (a trailers-only response) or the trailers, all raced against
-//! the call's guard (its signal and deadline). Dropping a [`Call`] aborts
-//! its fetch, so the server sees the disconnect.
+//! 5-byte message frames and the trailers frame (cut by [`Frames`], which
+//! also enforces the receive limit), and the status from the headers (a
+//! trailers-only response) or the trailers, all raced against the call's
+//! guard (its signal and deadline). Dropping a [`Call`] aborts its fetch,
+//! so the server sees the disconnect.
 use std::{future::poll_fn, pin::pin, task::Poll};
 
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Headers;
 
 use crate::{
-    browser::{AbortOnDrop, Chunks, describe, network_failure_message, post},
+    browser::{
+        AbortOnDrop, Chunks, describe, fetch_failure_message, network_failure_message, post,
+    },
+    frames::{self, Frame, Frames},
     guard::Guard,
     status::{Code, Failure, http_failure},
 };
+
+/// A trailers-only response's status is in headers that a cross-origin
+/// response shows only if the server's CORS exposes them.
+const HIDDEN_STATUS: &str = "the response ended without a grpc-status; it is a cross-origin \
+    response, whose grpc-status the browser hides unless the server's CORS exposes it \
+    (Access-Control-Expose-Headers: grpc-status, grpc-message, grpc-status-details-bin)";
 
 /// How a call failed, with the response's headers and trailers when there
 /// were any.
@@ -38,16 +48,20 @@ pub(crate) struct Call {
     trailers: Option<Headers>,
     /// The body and its fetch's abort; gone once the call is over.
     body: Option<(Chunks, AbortOnDrop)>,
-    buffer: Vec<u8>,
+    frames: Frames,
+    /// A CORS response (its headers are only those the server exposes).
+    cross_origin: bool,
     guard: Guard,
 }
 
-/// Sends the request; resolves once the response's headers are in.
+/// Sends the request; resolves once the response's headers are in. A reply
+/// frame over `max_receive` bytes fails the call (RESOURCE_EXHAUSTED).
 pub(crate) async fn open(
     url: &str,
     headers: &Headers,
     body: &[u8],
     mut guard: Guard,
+    max_receive: usize,
 ) -> Result<Call, CallError> {
     guard.check()?;
     let (response, abort) =
@@ -58,7 +72,10 @@ pub(crate) async fn open(
         if let Poll::Ready(failure) = guard.poll_fired(cx) {
             return Poll::Ready(Err(failure));
         }
-        response.as_mut().poll(cx).map_err(|e| network_failure(&e))
+        response
+            .as_mut()
+            .poll(cx)
+            .map_err(|e| Failure::new(Code::UNAVAILABLE, fetch_failure_message(&e)))
     })
     .await?;
     // On the error paths `abort` is dropped, which aborts the fetch.
@@ -76,10 +93,15 @@ pub(crate) async fn open(
             metadata: Some(headers),
         });
     }
+    let cross_origin = js_sys::Reflect::get(&response, &"type".into())
+        .ok()
+        .and_then(|t| t.as_string())
+        .is_some_and(|t| t == "cors");
     let mut call = Call {
         trailers: None,
         body: response.body().map(|b| (Chunks::new(b), abort)),
-        buffer: Vec::new(),
+        frames: Frames::new(max_receive, "maxReceiveMessageBytes"),
+        cross_origin,
         guard,
         headers,
     };
@@ -104,15 +126,14 @@ impl Call {
     /// The next message's bytes; `None` after the last, with an OK status.
     pub async fn message(&mut self) -> Result<Option<Vec<u8>>, CallError> {
         loop {
-            if let Some((flags, payload)) = self.take_frame() {
-                match flags {
-                    0x00 => return Ok(Some(payload)),
-                    0x80 => {
-                        self.end(trailers(&payload))?;
-                        return Ok(None);
-                    }
-                    _ => return Err(self.fail(Code::INTERNAL, "a compressed or unknown frame")),
+            match self.frames.next() {
+                Ok(Some(Frame::Message(payload))) => return Ok(Some(payload)),
+                Ok(Some(Frame::Trailers(block))) => {
+                    self.end(trailers(&block))?;
+                    return Ok(None);
                 }
+                Ok(None) => {}
+                Err(failure) => return Err(self.fail(failure.code, failure.message)),
             }
             let Some((chunks, _)) = &mut self.body else {
                 return Ok(None);
@@ -129,32 +150,23 @@ impl Call {
                 })
             })
             .await;
-            match chunk {
-                Ok(Some(bytes)) => self.buffer.extend_from_slice(&bytes),
-                Ok(None) => {
-                    let problem = if self.buffer.is_empty() {
-                        "the response ended without a grpc-status"
-                    } else {
-                        "the response ended inside a frame"
-                    };
-                    return Err(self.fail(Code::INTERNAL, problem));
+            let failure = match chunk {
+                // A frame over the limit fails here, before its body is buffered.
+                Ok(Some(bytes)) => match self.frames.push(&bytes) {
+                    Ok(()) => continue,
+                    Err(failure) => failure,
+                },
+                Ok(None) if self.frames.in_frame() => {
+                    Failure::new(Code::INTERNAL, "the response ended inside a frame")
                 }
-                Err(failure) => return Err(self.fail(failure.code, failure.message)),
-            }
+                Ok(None) if self.cross_origin => Failure::new(Code::INTERNAL, HIDDEN_STATUS),
+                Ok(None) => {
+                    Failure::new(Code::INTERNAL, "the response ended without a grpc-status")
+                }
+                Err(failure) => failure,
+            };
+            return Err(self.fail(failure.code, failure.message));
         }
-    }
-
-    /// One whole frame from the buffer: its flags and payload.
-    fn take_frame(&mut self) -> Option<(u8, Vec<u8>)> {
-        let header = self.buffer.get(..5)?;
-        let len = u32::from_be_bytes([header[1], header[2], header[3], header[4]]) as usize;
-        if self.buffer.len() < 5 + len {
-            return None;
-        }
-        let flags = header[0];
-        let payload = self.buffer[5..5 + len].to_vec();
-        self.buffer.drain(..5 + len);
-        Some((flags, payload))
     }
 
     /// The call is over with the status in `trailers`: the fetch, its
@@ -163,12 +175,14 @@ impl Call {
         self.body = None;
         self.guard = Guard::new(None, None);
         let get = |name: &str| trailers.get(name).ok().flatten();
-        let code = get("grpc-status").map_or(Code::UNKNOWN, |n| Code::from_number(&n));
-        let message = get("grpc-message").map(|m| percent_decode(&m));
+        let failure = frames::status(
+            get("grpc-status").as_deref(),
+            get("grpc-message").as_deref(),
+        );
         self.trailers = Some(trailers);
-        match (code, message) {
-            (Code::OK, _) => Ok(()),
-            (code, message) => Err(self.fail(code, message.unwrap_or_default())),
+        match failure {
+            None => Ok(()),
+            Some(failure) => Err(self.fail(failure.code, failure.message)),
         }
     }
 
@@ -208,45 +222,14 @@ fn frame(message: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The trailers frame: `name: value` lines separated by CRLF.
+/// The trailers frame as `Headers`.
 fn trailers(block: &[u8]) -> Headers {
     let headers = Headers::new().expect("Headers is constructible");
-    for (name, value) in trailer_lines(block) {
+    for (name, value) in frames::trailer_lines(block) {
         // A line the browser's Headers refuses carries nothing we can use.
         let _ = headers.append(name, value);
     }
     headers
-}
-
-fn trailer_lines(block: &[u8]) -> impl Iterator<Item = (&str, &str)> {
-    std::str::from_utf8(block)
-        .unwrap_or_default()
-        .split('\n')
-        .filter_map(|line| line.split_once(':'))
-        .map(|(name, value)| (name.trim(), value.trim()))
-}
-
-/// `grpc-message` is percent-encoded UTF-8; anything undecodable stays as sent.
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%'
-            && let (Some(h), Some(l)) = (
-                bytes.get(i + 1).and_then(|&b| hex(b)),
-                bytes.get(i + 2).and_then(|&b| hex(b)),
-            )
-        {
-            out.push((h * 16 + l) as u8);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).unwrap_or_else(|_| text.to_string())
 }
 
 #[cfg(test)]
@@ -257,24 +240,5 @@ mod tests {
     fn frames_carry_flags_and_a_big_endian_length() {
         assert_eq!(frame(b"ab"), [0, 0, 0, 0, 2, b'a', b'b']);
         assert_eq!(frame(b""), [0, 0, 0, 0, 0]);
-    }
-
-    #[test]
-    fn trailer_lines_split_on_crlf_and_the_first_colon() {
-        let block = b"grpc-status:0\r\ngrpc-message: a: b \r\nx-b: 1\r\n";
-        let lines: Vec<_> = trailer_lines(block).collect();
-        assert_eq!(
-            lines,
-            [("grpc-status", "0"), ("grpc-message", "a: b"), ("x-b", "1")]
-        );
-        assert_eq!(trailer_lines(b"\xff").count(), 0);
-    }
-
-    #[test]
-    fn grpc_messages_are_percent_decoded() {
-        assert_eq!(percent_decode("a%20b%E2%9C%93"), "a b✓");
-        assert_eq!(percent_decode("100%"), "100%");
-        assert_eq!(percent_decode("%zz"), "%zz");
-        assert_eq!(percent_decode("%ff"), "%ff");
     }
 }

@@ -1,0 +1,334 @@
+//! gRPC-Web's response framing as plain Rust (no JS types, so it is fuzzed
+//! on the host): the 5-byte frame headers, the receive limit checked on a
+//! header before its payload is buffered, the trailers frame's lines and the
+//! status they carry. A server, a proxy or a broken connection controls
+//! every byte here, so nothing below may panic or trust a length.
+use crate::status::{Code, Failure};
+
+/// A frame header: flags (one byte) and a big-endian `u32` length.
+const HEADER: usize = 5;
+const MESSAGE: u8 = 0x00;
+const TRAILERS: u8 = 0x80;
+
+/// gRPC clients' default receive limit (grpc-go, grpc-java, tonic): 4 MiB.
+pub const DEFAULT_MAX_RECEIVE: usize = 4 << 20;
+
+#[cfg(feature = "js-api")]
+/// One whole frame.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Frame {
+    Message(Vec<u8>),
+    /// The trailers frame's `name: value` lines.
+    Trailers(Vec<u8>),
+}
+
+#[cfg(feature = "js-api")]
+/// The response's bytes as they arrive, cut into frames.
+pub(crate) struct Frames {
+    buffer: Vec<u8>,
+    /// Where the next frame starts in `buffer` (taken frames are dropped
+    /// when more bytes arrive, so taking one costs no copy of the rest).
+    start: usize,
+    limit: usize,
+    /// The option that sets `limit`, named in the error.
+    option: &'static str,
+}
+
+#[cfg(feature = "js-api")]
+impl Frames {
+    pub fn new(limit: usize, option: &'static str) -> Self {
+        Self {
+            buffer: Vec::new(),
+            start: 0,
+            limit,
+            option,
+        }
+    }
+
+    /// Adds bytes of the body; fails if they complete a header that is
+    /// refused (see [`Frames::next`]), so they are not kept.
+    pub fn push(&mut self, bytes: &[u8]) -> Result<(), Failure> {
+        self.buffer.drain(..self.start);
+        self.start = 0;
+        self.buffer.extend_from_slice(bytes);
+        // Check a header that just arrived before a larger body can follow.
+        self.header().map(drop)
+    }
+
+    /// Whether a frame was begun and not finished.
+    pub fn in_frame(&self) -> bool {
+        self.buffer.len() > self.start
+    }
+
+    /// The next whole frame, if it is all here. A header is judged as soon
+    /// as it is: flags other than a message's or the trailers' (compressed
+    /// or unknown) are INTERNAL, a length over the limit RESOURCE_EXHAUSTED.
+    pub fn next(&mut self) -> Result<Option<Frame>, Failure> {
+        let Some((flags, len)) = self.header()? else {
+            return Ok(None);
+        };
+        let rest = &self.buffer[self.start + HEADER..];
+        // `len <= limit` (checked) and the buffer holds it: no overflow below.
+        if rest.len() < len {
+            return Ok(None);
+        }
+        let payload = rest[..len].to_vec();
+        self.start += HEADER + len;
+        Ok(Some(if flags == TRAILERS {
+            Frame::Trailers(payload)
+        } else {
+            Frame::Message(payload)
+        }))
+    }
+
+    /// The header at `start`, judged, once all five bytes are in.
+    fn header(&self) -> Result<Option<(u8, usize)>, Failure> {
+        match self.buffer.get(self.start..self.start + HEADER) {
+            Some(&[flags, a, b, c, d]) => {
+                judge(flags, [a, b, c, d], self.limit, self.option).map(Some)
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
+/// A frame header's flags and length, refused if the flags are not a
+/// message's or the trailers' (compressed or unknown: INTERNAL) or the
+/// length is over `limit` (RESOURCE_EXHAUSTED, naming `option`).
+fn judge(flags: u8, len: [u8; 4], limit: usize, option: &str) -> Result<(u8, usize), Failure> {
+    let len = u32::from_be_bytes(len);
+    let what = match flags {
+        MESSAGE => "a reply message",
+        TRAILERS => "the trailers",
+        0x01 => {
+            return Err(Failure::new(
+                Code::INTERNAL,
+                "a compressed frame, but the client asked for no compression",
+            ));
+        }
+        other => {
+            return Err(Failure::new(
+                Code::INTERNAL,
+                format!("a frame with unknown flags 0x{other:02x}"),
+            ));
+        }
+    };
+    // Compared as u64: `len` may not fit a 32-bit usize's arithmetic.
+    if u64::from(len) > limit as u64 {
+        return Err(Failure::new(
+            Code::RESOURCE_EXHAUSTED,
+            format!("{what} of {len} bytes is over the limit of {limit} bytes ({option})"),
+        ));
+    }
+    // Not over the limit, so it fits a usize.
+    Ok((flags, len as usize))
+}
+
+#[cfg(feature = "js-api")]
+/// The trailers frame's `name: value` lines (CRLF-separated), trimmed;
+/// a frame that is not UTF-8 has none.
+pub(crate) fn trailer_lines(block: &[u8]) -> impl Iterator<Item = (&str, &str)> {
+    std::str::from_utf8(block)
+        .unwrap_or_default()
+        .split('\n')
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim(), value.trim()))
+}
+
+#[cfg(feature = "js-api")]
+/// The call's outcome from its `grpc-status` and `grpc-message` (headers of
+/// a trailers-only response, or trailers): `None` for OK.
+pub(crate) fn status(grpc_status: Option<&str>, grpc_message: Option<&str>) -> Option<Failure> {
+    let code = grpc_status.map_or(Code::UNKNOWN, Code::from_number);
+    (code != Code::OK)
+        .then(|| Failure::new(code, grpc_message.map(percent_decode).unwrap_or_default()))
+}
+
+#[cfg(feature = "js-api")]
+/// `grpc-message` is percent-encoded UTF-8; anything undecodable stays as sent.
+pub(crate) fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&byte) = bytes.get(i) {
+        let hex = |at: usize| bytes.get(at).and_then(|&b| (b as char).to_digit(16));
+        if byte == b'%'
+            && let (Some(h), Some(l)) = (hex(i + 1), hex(i + 2))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(byte);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_string())
+}
+
+/// Watches a gRPC-Web body go by without keeping it (the Rust `Channel`'s
+/// transport, whose framing is tonic-web's): fails on a header announcing a
+/// frame over the limit before tonic-web starts buffering it.
+pub(crate) struct FrameLimit {
+    limit: usize,
+    /// The header being read, and how much of it is in.
+    header: [u8; HEADER],
+    have: usize,
+    /// Payload bytes of the current frame still to come.
+    payload_left: usize,
+}
+
+impl FrameLimit {
+    pub fn new(limit: usize) -> Self {
+        Self {
+            limit,
+            header: [0; HEADER],
+            have: 0,
+            payload_left: 0,
+        }
+    }
+
+    pub fn check(&mut self, mut chunk: &[u8]) -> Result<(), Failure> {
+        while !chunk.is_empty() {
+            if self.payload_left > 0 {
+                let skip = self.payload_left.min(chunk.len());
+                chunk = &chunk[skip..];
+                self.payload_left -= skip;
+                continue;
+            }
+            let take = (HEADER - self.have).min(chunk.len());
+            self.header[self.have..self.have + take].copy_from_slice(&chunk[..take]);
+            chunk = &chunk[take..];
+            self.have += take;
+            if self.have == HEADER {
+                let [flags, a, b, c, d] = self.header;
+                let option = "max_decoding_message_size";
+                (_, self.payload_left) = judge(flags, [a, b, c, d], self.limit, option)?;
+                self.have = 0;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(flags: u8, payload: &[u8]) -> Vec<u8> {
+        let mut out = vec![flags];
+        out.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+        out.extend_from_slice(payload);
+        out
+    }
+
+    #[test]
+    #[cfg(feature = "js-api")]
+    fn frames_come_out_whole_however_the_bytes_are_cut() {
+        let mut body = frame(0, b"one");
+        body.extend(frame(0, b""));
+        body.extend(frame(0x80, b"grpc-status:0\r\n"));
+        for cut in 0..body.len() {
+            let mut frames = Frames::new(100, "limit");
+            let mut out = Vec::new();
+            for part in [&body[..cut], &body[cut..]] {
+                frames.push(part).unwrap();
+                while let Some(frame) = frames.next().unwrap() {
+                    out.push(frame);
+                }
+            }
+            assert_eq!(
+                out,
+                [
+                    Frame::Message(b"one".to_vec()),
+                    Frame::Message(Vec::new()),
+                    Frame::Trailers(b"grpc-status:0\r\n".to_vec())
+                ]
+            );
+            assert!(!frames.in_frame());
+        }
+    }
+
+    #[test]
+    #[cfg(feature = "js-api")]
+    fn a_length_over_the_limit_fails_on_its_header() {
+        let mut frames = Frames::new(4 << 20, "maxReceiveMessageBytes");
+        let failure = frames.push(&[0, 0xff, 0xff, 0xff, 0xff]).unwrap_err();
+        assert_eq!(failure.code, Code::RESOURCE_EXHAUSTED);
+        assert_eq!(
+            failure.message,
+            "a reply message of 4294967295 bytes is over the limit of 4194304 bytes (maxReceiveMessageBytes)"
+        );
+        // At the limit is fine, and waits for its bytes.
+        let mut frames = Frames::new(3, "limit");
+        frames.push(&[0, 0, 0, 0, 3, 1]).unwrap();
+        assert_eq!(frames.next(), Ok(None));
+        assert!(frames.in_frame());
+        // The whole u32 range with no limit at all.
+        let mut frames = Frames::new(usize::MAX, "limit");
+        frames.push(&[0, 0xff, 0xff, 0xff, 0xff, 1, 2]).unwrap();
+        assert_eq!(frames.next(), Ok(None));
+    }
+
+    #[test]
+    #[cfg(feature = "js-api")]
+    fn compressed_and_unknown_frames_fail_on_their_header() {
+        for (flags, text) in [(1, "compressed"), (0x81, "unknown flags 0x81")] {
+            let failure = Frames::new(10, "l").push(&[flags, 0, 0, 0, 0]).unwrap_err();
+            assert_eq!(failure.code, Code::INTERNAL);
+            assert!(failure.message.contains(text), "{}", failure.message);
+        }
+    }
+
+    #[test]
+    #[cfg(feature = "js-api")]
+    fn trailer_lines_split_on_crlf_and_the_first_colon() {
+        let block = b"grpc-status:0\r\ngrpc-message: a: b \r\nx-b: 1\r\n";
+        let lines: Vec<_> = trailer_lines(block).collect();
+        assert_eq!(
+            lines,
+            [("grpc-status", "0"), ("grpc-message", "a: b"), ("x-b", "1")]
+        );
+        assert_eq!(trailer_lines(b"\xff").count(), 0);
+    }
+
+    #[test]
+    #[cfg(feature = "js-api")]
+    fn statuses_come_from_grpc_status_and_grpc_message() {
+        assert_eq!(status(Some("0"), Some("ignored")), None);
+        assert_eq!(
+            status(Some("5"), Some("no%20such")),
+            Some(Failure::new(Code::NOT_FOUND, "no such"))
+        );
+        assert_eq!(status(None, None), Some(Failure::new(Code::UNKNOWN, "")));
+    }
+
+    #[test]
+    #[cfg(feature = "js-api")]
+    fn grpc_messages_are_percent_decoded() {
+        assert_eq!(percent_decode("a%20b%E2%9C%93"), "a b✓");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz"), "%zz");
+        assert_eq!(percent_decode("%ff"), "%ff");
+        assert_eq!(percent_decode("%4"), "%4");
+    }
+
+    #[test]
+    fn the_frame_limit_watches_headers_across_chunks() {
+        let mut body = frame(0, &[7; 10]);
+        body.extend(frame(0x80, b"grpc-status:0\r\n"));
+        for cut in 0..body.len() {
+            let mut limit = FrameLimit::new(15);
+            limit.check(&body[..cut]).unwrap();
+            limit.check(&body[cut..]).unwrap();
+        }
+        let mut body = frame(0, &[7; 10]);
+        body.extend([0, 0, 0, 0, 16]);
+        for cut in 0..body.len() {
+            let mut limit = FrameLimit::new(15);
+            let outcome = limit.check(&body[..cut]).and(limit.check(&body[cut..]));
+            let failure = outcome.unwrap_err();
+            assert_eq!(failure.code, Code::RESOURCE_EXHAUSTED);
+            assert!(failure.message.contains("max_decoding_message_size"));
+        }
+    }
+}
