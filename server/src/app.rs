@@ -4,7 +4,7 @@
 //! around all of it.
 use std::{convert::Infallible, path::PathBuf, sync::Arc};
 
-use axum::{Router, body::Body, routing::get};
+use axum::{Router, body::Body};
 use http::{HeaderValue, Request, Response, header};
 use tonic::service::Routes;
 use tower::{
@@ -12,12 +12,9 @@ use tower::{
     steer::Steer,
     util::{BoxCloneService, BoxCloneSyncService},
 };
-use tower_http::{
-    cors::{AllowHeaders, AllowOrigin, CorsLayer, ExposeHeaders},
-    services::ServeDir,
-};
+use tower_http::{cors::CorsLayer, services::ServeDir};
 
-use tonic_deadline::{ConcurrencyLimitLayer, DeadlineLayer, Shutdown};
+use tonic_deadline::{ConcurrencyLimitLayer, DeadlineLayer, GrpcWebCors, Shutdown};
 
 use crate::{metrics::Metrics, proto, tiers::Limits};
 
@@ -35,37 +32,25 @@ pub struct StaticDirs {
 pub struct AllowedOrigins(pub Vec<HeaderValue>);
 
 impl AllowedOrigins {
+    /// tonic-deadline's gRPC-Web preset, as any user of the crate has it.
     fn layer(&self) -> CorsLayer {
-        let origins = match self.0.as_slice() {
-            [] => AllowOrigin::predicate(|origin, _| is_loopback_origin(origin)),
-            list => AllowOrigin::list(list.iter().cloned()),
+        let cors = GrpcWebCors::new().setting_name("--allow-origin");
+        let mut cors = if self.0.is_empty() {
+            cors.allow_loopback_origins()
+        } else {
+            cors
         };
-        // Never credentials: so `*` for headers is as narrow as it needs to be.
-        CorsLayer::new()
-            .allow_origin(origins)
-            .allow_methods([http::Method::GET, http::Method::POST])
-            .allow_headers(AllowHeaders::mirror_request())
-            .expose_headers(ExposeHeaders::any())
-            .max_age(std::time::Duration::from_secs(3600))
+        for origin in &self.0 {
+            // The flag's parser has checked them; a library caller's bad
+            // origin allows nothing rather than everything.
+            let text = String::from_utf8_lossy(origin.as_bytes());
+            match cors.clone().allow_origin(&*text) {
+                Ok(with) => cors = with,
+                Err(e) => tracing::error!(error = %e, "ignoring an allowed origin"),
+            }
+        }
+        cors.layer()
     }
-}
-
-/// `http(s)://localhost`, `127.0.0.1` or `[::1]`, any port.
-pub fn is_loopback_origin(origin: &HeaderValue) -> bool {
-    let Ok(origin) = origin.to_str() else {
-        return false;
-    };
-    let Some(rest) = origin
-        .strip_prefix("http://")
-        .or_else(|| origin.strip_prefix("https://"))
-    else {
-        return false;
-    };
-    let host = match rest.strip_prefix("[::1]") {
-        Some(port) => return port.is_empty() || port.starts_with(':'),
-        None => rest.split(':').next().unwrap_or(""),
-    };
-    matches!(host, "localhost" | "127.0.0.1")
 }
 
 fn is_grpc<B>(req: &Request<B>) -> bool {
@@ -104,18 +89,7 @@ pub fn service(
         .service(routes);
     let grpc = ServiceExt::<Request<Body>>::map_response(grpc, |r| r.map(Body::new));
 
-    let mut web = Router::new().route(
-        "/metrics",
-        get(move || async move {
-            (
-                [(
-                    header::CONTENT_TYPE,
-                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
-                )],
-                metrics.encode(),
-            )
-        }),
-    );
+    let mut web = Router::new().route_service("/metrics", metrics.endpoint());
     if let Some(dirs) = static_dirs {
         web = web
             .nest_service("/pkg", ServeDir::new(&dirs.pkg))
@@ -130,30 +104,4 @@ pub fn service(
         |req: &Request<Body>, _: &[_]| if is_grpc(req) { 0 } else { 1 },
     );
     BoxCloneService::new(ServiceBuilder::new().layer(origins.layer()).service(steer))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn loopback_origins_only() {
-        for ok in [
-            "http://localhost:3000",
-            "http://127.0.0.1",
-            "https://[::1]:8443",
-            "http://localhost",
-        ] {
-            assert!(is_loopback_origin(&HeaderValue::from_static(ok)), "{ok}");
-        }
-        for bad in [
-            "http://example.com",
-            "http://127.0.0.1.evil.com",
-            "http://localhost.evil",
-            "null",
-            "http://[::1]x",
-        ] {
-            assert!(!is_loopback_origin(&HeaderValue::from_static(bad)), "{bad}");
-        }
-    }
 }

@@ -29,7 +29,7 @@ struct Args {
     upstream: Option<String>,
     /// A browser origin allowed to call (repeatable); replaces the default,
     /// which allows loopback origins (localhost, 127.0.0.1, [::1]) only.
-    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    #[arg(long = "allow-origin", value_name = "ORIGIN", value_parser = parse_origin)]
     allow_origins: Vec<HeaderValue>,
     /// The demo page's directory, served at /.
     #[arg(long, default_value = "www")]
@@ -65,6 +65,14 @@ struct Args {
     /// The deadline of calls that carry no grpc-timeout, e.g. 30s.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     default_timeout: Option<Duration>,
+}
+
+/// An origin as browsers send it (`https://app.example.com`), never `*`.
+fn parse_origin(s: &str) -> Result<HeaderValue, String> {
+    tonic_deadline::GrpcWebCors::new()
+        .allow_origin(s)
+        .map_err(|e| e.to_string())?;
+    HeaderValue::from_str(s).map_err(|e| e.to_string())
 }
 
 /// `250ms`, `5s` or plain seconds.

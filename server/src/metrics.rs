@@ -7,13 +7,13 @@ use std::{
 
 use prometheus_client::registry::Registry;
 
-use tonic_deadline::OnCallLayer;
+use tonic_deadline::{MetricsEndpoint, OnCallLayer};
 
 use crate::summary::{self, TierSummary};
 
 /// One process's series, shared by the tiers it runs.
 pub struct Metrics {
-    registry: Registry,
+    endpoint: MetricsEndpoint,
     series: tonic_deadline::Metrics,
     tiers: Mutex<BTreeMap<String, Arc<TierSummary>>>,
 }
@@ -23,7 +23,7 @@ impl Default for Metrics {
         let mut registry = Registry::default();
         let series = tonic_deadline::Metrics::register(&mut registry);
         Metrics {
-            registry,
+            endpoint: MetricsEndpoint::new(registry),
             series,
             tiers: Mutex::default(),
         }
@@ -33,10 +33,12 @@ impl Default for Metrics {
 impl Metrics {
     /// The Prometheus text exposition of every series.
     pub fn encode(&self) -> String {
-        let mut out = String::new();
-        prometheus_client::encoding::text::encode(&mut out, &self.registry)
-            .expect("writing to a String cannot fail");
-        out
+        self.endpoint.encode()
+    }
+
+    /// `/metrics`: tonic-deadline's endpoint over the process's registry.
+    pub fn endpoint(&self) -> MetricsEndpoint {
+        self.endpoint.clone()
     }
 
     /// The series as `tier` records them.

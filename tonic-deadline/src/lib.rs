@@ -118,11 +118,13 @@
 //! handler's view) → [`propagate`](Propagate) (upstream calls inherit it) →
 //! [`metrics`](Metrics) (what the server observed).
 mod context;
+mod cors;
 mod deadline;
 mod grpc_status;
 mod limit;
 mod methods;
 mod metrics;
+mod metrics_endpoint;
 mod on_call;
 mod propagate;
 mod request_body;
@@ -130,10 +132,17 @@ mod shutdown;
 mod upstream;
 
 pub use context::{CallContext, CancelReason, DISCONNECT_TOLERANCE, Stopped, detached};
+pub use cors::{
+    CorsSettingError, DEFAULT_MAX_AGE, GRPC_WEB_EXPOSED_HEADERS, GRPC_WEB_REQUEST_HEADERS,
+    GrpcWebCors, is_loopback_origin,
+};
 pub use deadline::{Deadline, DeadlineLayer};
 pub use limit::{ConcurrencyLimit, ConcurrencyLimitLayer, PerConnection};
 pub use methods::{Method, MethodKind, Methods};
 pub use metrics::{CallLabels, Metrics, code_name};
+pub use metrics_endpoint::{
+    MetricsEndpoint, MetricsEndpointLayer, OPENMETRICS_CONTENT_TYPE, WithMetricsEndpoint,
+};
 pub use on_call::{OnCall, OnCallLayer};
 pub use propagate::{Propagate, PropagateLayer, TRANSIT_ALLOWANCE};
 pub use shutdown::{DEFAULT_DRAIN_TIMEOUT, Shutdown, signal};
