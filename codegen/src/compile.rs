@@ -1,7 +1,6 @@
 //! The protos → a `FileDescriptorSet`, with protox (no system `protoc`).
 use std::path::PathBuf;
 
-use prost::Message as _;
 use prost_types::FileDescriptorSet;
 
 use crate::Error;
@@ -12,8 +11,6 @@ pub(crate) struct Compiled {
     pub files: FileDescriptorSet,
     /// The names (as imports spell them) of the files asked for.
     pub requested: Vec<String>,
-    /// What the package embeds: `files` without source info, encoded.
-    pub descriptor_set: Vec<u8>,
 }
 
 pub(crate) fn compile(protos: &[PathBuf], includes: &[PathBuf]) -> Result<Compiled, Error> {
@@ -41,15 +38,9 @@ pub(crate) fn compile(protos: &[PathBuf], includes: &[PathBuf]) -> Result<Compil
         .filter(|f| !f.is_import())
         .map(|f| f.name().to_owned())
         .collect();
-    let files = compiler.file_descriptor_set();
-    let mut stripped = files.clone();
-    for file in &mut stripped.file {
-        file.source_code_info = None;
-    }
     Ok(Compiled {
-        files,
+        files: compiler.file_descriptor_set(),
         requested,
-        descriptor_set: stripped.encode_to_vec(),
     })
 }
 

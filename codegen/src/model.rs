@@ -1,14 +1,14 @@
-//! What the package declares: the services of the requested files, and the
-//! messages and enums their methods reach plus those the requested files
-//! define, each with its comments.
-use std::collections::{HashMap, HashSet};
+//! The messages, enums and services of a set of proto files (a
+//! `CodeGeneratorRequest`'s, or what protox compiled), each with its file
+//! and comments: what one generated file declares and what it refers to.
+use std::collections::HashMap;
 
 use prost_types::{
     DescriptorProto, EnumDescriptorProto, FieldDescriptorProto, FileDescriptorProto,
     MethodDescriptorProto, ServiceDescriptorProto, field_descriptor_proto::Type,
 };
 
-use crate::{Error, comments::Comments, compile::Compiled, types};
+use crate::{comments::Comments, types};
 
 pub(crate) enum Def<'a> {
     Message {
@@ -26,7 +26,6 @@ pub(crate) enum Def<'a> {
 /// A message or an enum.
 pub(crate) struct TypeDef<'a> {
     pub full_name: String,
-    pub package: &'a str,
     /// The nested names joined with `_`: `Outer_Inner`.
     pub local: String,
     pub file: &'a str,
@@ -53,7 +52,6 @@ impl TypeDef<'_> {
 pub(crate) struct Service<'a> {
     pub full_name: String,
     pub name: &'a str,
-    pub file: &'a str,
     pub def: &'a ServiceDescriptorProto,
     pub comment: Option<String>,
     pub methods: Vec<Method<'a>>,
@@ -77,9 +75,10 @@ impl Method<'_> {
 
 pub(crate) struct Model<'a> {
     types: HashMap<String, TypeDef<'a>>,
-    /// What the declarations declare, in the order the protos define it.
-    pub declared: Vec<String>,
-    pub services: Vec<Service<'a>>,
+    /// Every file, as given (imports too).
+    pub files: &'a [FileDescriptorProto],
+    /// Full names in definition order, with the file defining them.
+    order: Vec<(String, &'a str)>,
 }
 
 /// A type name as fields spell it (`.pkg.Msg`) without the leading dot.
@@ -88,19 +87,18 @@ pub(crate) fn full(type_name: &str) -> &str {
 }
 
 impl<'a> Model<'a> {
-    pub fn new(compiled: &'a Compiled) -> Result<Self, Error> {
+    /// Every message and enum of `files` (comments only for the files that
+    /// carry source info, as the ones to generate do).
+    pub fn new(files: &'a [FileDescriptorProto]) -> Self {
         let mut types = HashMap::new();
         let mut order = Vec::new();
-        let mut services = Vec::new();
-        for file in &compiled.files.file {
+        for file in files {
             let comments = Comments::of(file);
-            let requested = compiled.requested.iter().any(|r| r == file.name());
             let mut walk = Walk {
                 file,
                 comments: &comments,
                 types: &mut types,
                 order: &mut order,
-                requested,
             };
             for (i, message) in file.message_type.iter().enumerate() {
                 walk.message(message, "", vec![4, i as i32]);
@@ -108,26 +106,42 @@ impl<'a> Model<'a> {
             for (i, enumeration) in file.enum_type.iter().enumerate() {
                 walk.enumeration(enumeration, "", vec![5, i as i32]);
             }
-            if requested {
-                services.extend(
-                    file.service
-                        .iter()
-                        .enumerate()
-                        .map(|(i, s)| service(file, &comments, s, i)),
-                );
-            }
         }
-        let mut model = Model {
+        Model {
             types,
-            declared: Vec::new(),
-            services,
-        };
-        model.declared = model.reachable(&order)?;
-        Ok(model)
+            files,
+            order,
+        }
     }
 
     pub fn get(&self, full_name: &str) -> Option<&TypeDef<'a>> {
         self.types.get(full(full_name))
+    }
+
+    pub fn file(&self, name: &str) -> Option<&'a FileDescriptorProto> {
+        self.files.iter().find(|f| f.name() == name)
+    }
+
+    /// The types `file` declares, in definition order: map entries and the
+    /// well-known types with a JSON form of their own are left out (they
+    /// are written inline).
+    pub fn declared(&self, file: &str) -> Vec<&TypeDef<'a>> {
+        self.order
+            .iter()
+            .filter(|(name, f)| *f == file && !types::is_inlined(name))
+            .map(|(name, _)| &self.types[name])
+            .filter(|t| !t.is_map_entry())
+            .collect()
+    }
+
+    /// The services of `file`, with their comments.
+    pub fn services(&self, file: &'a FileDescriptorProto) -> Vec<Service<'a>> {
+        let comments = Comments::of(file);
+        file.service
+            .iter()
+            .enumerate()
+            .map(|(i, s)| service(file, &comments, s, i))
+            .collect()
     }
 
     /// Key and value of a map field, `None` for any other field.
@@ -147,52 +161,40 @@ impl<'a> Model<'a> {
         Some((key, value))
     }
 
-    /// The requested files' own types, and every type their generated
-    /// methods reach, in definition order; map entries and the well-known
-    /// types with a JSON form of their own are left out (they are inlined).
-    fn reachable(&self, order: &[(String, bool)]) -> Result<Vec<String>, Error> {
-        let mut stack: Vec<String> = order
-            .iter()
-            .filter(|(_, requested)| *requested)
-            .map(|(name, _)| name.clone())
-            .collect();
-        for method in self.services.iter().flat_map(|s| &s.methods) {
-            if method.generated() {
-                stack.push(full(method.def.input_type()).to_owned());
-                stack.push(full(method.def.output_type()).to_owned());
+    /// The message and enum types that `file`'s declarations and generated
+    /// methods refer to, map entries seen through, in first-use order.
+    pub fn referenced(&self, file: &'a FileDescriptorProto) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut add = |name: &str| {
+            let name = full(name).to_owned();
+            if !out.contains(&name) {
+                out.push(name);
+            }
+        };
+        let mut messages: Vec<&DescriptorProto> = Vec::new();
+        fn walk<'d>(m: &'d DescriptorProto, into: &mut Vec<&'d DescriptorProto>) {
+            into.push(m);
+            for nested in &m.nested_type {
+                walk(nested, into);
             }
         }
-        let mut seen = HashSet::new();
-        while let Some(name) = stack.pop() {
-            if types::is_inlined(&name) || !seen.insert(name.clone()) {
-                continue;
-            }
-            let Some(TypeDef {
-                def: Def::Message { def, .. },
-                file,
-                ..
-            }) = self.types.get(&name)
-            else {
-                continue;
-            };
-            for field in &def.field {
-                if field.r#type() == Type::Group {
-                    return Err(Error::new(format!(
-                        "{file}: {name}.{}: groups are not supported",
-                        field.name()
-                    )));
-                }
+        for m in &file.message_type {
+            walk(m, &mut messages);
+        }
+        for m in messages {
+            for field in &m.field {
                 if field.type_name.is_some() {
-                    stack.push(full(field.type_name()).to_owned());
+                    add(field.type_name());
                 }
             }
         }
-        Ok(order
-            .iter()
-            .map(|(name, _)| name)
-            .filter(|name| seen.contains(*name) && !self.types[*name].is_map_entry())
-            .cloned()
-            .collect())
+        for service in &file.service {
+            for method in service.method.iter().filter(|m| !m.client_streaming()) {
+                add(method.input_type());
+                add(method.output_type());
+            }
+        }
+        out
     }
 }
 
@@ -201,9 +203,8 @@ struct Walk<'a, 'm> {
     file: &'a FileDescriptorProto,
     comments: &'m Comments,
     types: &'m mut HashMap<String, TypeDef<'a>>,
-    /// Full names in definition order, and whether a requested file defines them.
-    order: &'m mut Vec<(String, bool)>,
-    requested: bool,
+    /// Full names in definition order, with their file.
+    order: &'m mut Vec<(String, &'a str)>,
 }
 
 impl<'a> Walk<'a, '_> {
@@ -215,12 +216,11 @@ impl<'a> Walk<'a, '_> {
         } else {
             format!("{package}.{scoped}")
         };
-        self.order.push((full_name.clone(), self.requested));
+        self.order.push((full_name.clone(), self.file.name()));
         self.types.insert(
             full_name.clone(),
             TypeDef {
                 full_name,
-                package,
                 local: scoped.replace('.', "_"),
                 file: self.file.name(),
                 proto3: self.file.syntax() == "proto3",
@@ -294,7 +294,6 @@ fn service<'a>(
         .collect();
     Service {
         name: def.name(),
-        file: file.name(),
         comment: comments.get(&[6, index as i32]),
         full_name,
         def,

@@ -1,28 +1,19 @@
-//! The names the package gives types, client classes and methods (the rules
-//! are in the crate's documentation).
-use std::collections::{BTreeMap, HashMap};
+//! The names a generated file gives types, client classes and methods (the
+//! rules are in the crate's documentation).
+use std::collections::{HashMap, HashSet};
 
-use crate::{
-    Error,
-    model::{Def, Model},
-};
+use prost_types::FileDescriptorProto;
 
-/// Names a generated type cannot take as it is, because the declarations
-/// use them themselves (or they are keywords): such a type is prefixed with
-/// its package like a colliding one.
+use crate::model::{Def, Model};
+
+/// Names a generated name cannot take as it is, because the declarations
+/// use them themselves (globals) or they are keywords: such a name gets a
+/// `$` appended, like one already taken.
 pub const RESERVED: &[&str] = &[
-    // What index.d.ts imports and exports besides the generated names.
-    "CallOptions",
-    "MessageStream",
-    "JsonValue",
-    "FloatOutput",
-    "GrpcError",
-    "Code",
-    "navigationSignal",
-    "init",
     // Globals the declarations refer to.
     "Array",
     "Date",
+    "Function",
     "Promise",
     "Record",
     "Uint8Array",
@@ -86,32 +77,82 @@ pub const RESERVED: &[&str] = &[
     "yield",
 ];
 
-pub(crate) struct Names {
-    /// Full proto name → TypeScript name.
-    types: HashMap<String, String>,
+/// The names one generated file gives its types, clients, methods and
+/// descriptor: decided by that file alone, so that a file importing it
+/// knows them too. A name already taken in the file (a message `FooInput`
+/// beside the input type of `Foo`, `A_B` beside `A.B`, a message named like
+/// a client class) or in [`RESERVED`] gets a `$` appended (`FooInput$`),
+/// which no proto name can contain: a valid proto is never refused.
+pub(crate) struct FileNames {
+    /// Full proto name → (output type, input type); an enum's are one name.
+    types: HashMap<String, (String, String)>,
     /// Service full name → class name.
     clients: HashMap<String, String>,
     /// Method full name → JS method name.
     methods: HashMap<String, String>,
+    /// The exported registration of the file's descriptor: `file_shop_v1_shop`.
+    pub file_export: String,
 }
 
-impl Names {
-    pub fn assign(model: &Model) -> Result<Self, Error> {
-        let types = type_names(model);
-        let clients = client_names(model)?;
-        let methods = method_names(model)?;
-        let names = Self {
+impl FileNames {
+    pub fn assign(model: &Model, file: &FileDescriptorProto) -> Self {
+        let mut taken: HashSet<String> = HashSet::new();
+        let mut claim = |base: String| {
+            let mut name = base;
+            while taken.contains(&name) || RESERVED.contains(&name.as_str()) {
+                name.push('$');
+            }
+            taken.insert(name.clone());
+            name
+        };
+        let declared = model.declared(file.name());
+        let outputs: Vec<String> = declared.iter().map(|t| claim(t.local.clone())).collect();
+        let mut types = HashMap::new();
+        for (t, output) in declared.iter().zip(outputs) {
+            let input = match t.def {
+                Def::Message { .. } => claim(format!("{output}Input")),
+                Def::Enum { .. } => output.clone(),
+            };
+            types.insert(t.full_name.clone(), (output, input));
+        }
+        let services = model.services(file);
+        let mut clients = HashMap::new();
+        let mut methods = HashMap::new();
+        for service in &services {
+            clients.insert(
+                service.full_name.clone(),
+                claim(format!("{}Client", service.name)),
+            );
+            let mut own: HashSet<String> = HashSet::new();
+            for method in service.methods.iter().filter(|m| m.generated()) {
+                let mut name = method_name(method.def.name());
+                while !own.insert(name.clone()) {
+                    name.push('$');
+                }
+                methods.insert(method.full_name.clone(), name);
+            }
+        }
+        let file_export = claim(file_export(file.name()));
+        Self {
             types,
             clients,
             methods,
-        };
-        names.check_unique(model)?;
-        Ok(names)
+            file_export,
+        }
     }
 
-    /// The TypeScript name of a declared type.
-    pub fn of(&self, full_name: &str) -> &str {
-        &self.types[full_name]
+    /// The output (exact) type name of a type the file declares.
+    pub fn output(&self, full_name: &str) -> &str {
+        &self.types[full_name].0
+    }
+
+    /// The input (lenient) type name: `FooInput`; an enum's own name.
+    pub fn input(&self, full_name: &str) -> &str {
+        &self.types[full_name].1
+    }
+
+    pub fn declares(&self, full_name: &str) -> bool {
+        self.types.contains_key(full_name)
     }
 
     pub fn client(&self, service: &str) -> &str {
@@ -122,114 +163,34 @@ impl Names {
         &self.methods[method]
     }
 
-    /// What prefixing cannot settle (`A_B` next to `A.B` in one package, a
-    /// message `FooInput` next to a message `Foo`, a message named like a
-    /// client class) is an error naming both.
-    fn check_unique(&self, model: &Model) -> Result<(), Error> {
-        let mut owners: HashMap<String, String> = HashMap::new();
-        let mut claim = |name: String, owner: String| match owners.get(&name) {
-            Some(first) => Err(Error::new(format!(
-                "{first} and {owner} would both be named {name} in the generated TypeScript: rename one"
-            ))),
-            None => {
-                owners.insert(name, owner);
-                Ok(())
+    /// The client classes' names.
+    pub fn clients(&self) -> impl Iterator<Item = &str> {
+        self.clients.values().map(String::as_str)
+    }
+
+    /// Every type name the file exports (outputs, inputs, clients).
+    pub fn type_names(&self) -> impl Iterator<Item = &str> {
+        let mut all: Vec<&str> = Vec::new();
+        for (output, input) in self.types.values() {
+            all.push(output);
+            if input != output {
+                all.push(input);
             }
-        };
-        for full_name in &model.declared {
-            let t = model.get(full_name).expect("declared types are known");
-            let name = self.of(full_name);
-            let owner = format!("{full_name} ({})", t.file);
-            if matches!(t.def, Def::Message { .. }) {
-                claim(format!("{name}Input"), owner.clone())?;
-            }
-            claim(name.to_owned(), owner)?;
         }
-        for service in &model.services {
-            claim(
-                self.client(&service.full_name).to_owned(),
-                format!("service {} ({})", service.full_name, service.file),
-            )?;
-        }
-        Ok(())
+        all.extend(self.clients.values().map(String::as_str));
+        all.into_iter()
     }
 }
 
-/// `Outer_Inner`, prefixed with the package (dots → `_`) where two packages
-/// would give the same name or the name is [`RESERVED`].
-fn type_names(model: &Model) -> HashMap<String, String> {
-    let mut by_local: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for full_name in &model.declared {
-        let t = model.get(full_name).expect("declared types are known");
-        by_local.entry(&t.local).or_default().push(full_name);
-    }
-    let mut names = HashMap::new();
-    for (local, full_names) in by_local {
-        let packages = |n: &&str| model.get(n).map(|t| t.package);
-        let first = full_names.first().and_then(packages);
-        let collide = full_names.iter().any(|n| packages(n) != first);
-        for full_name in full_names {
-            let package = model.get(full_name).map_or("", |t| t.package);
-            let mut name = if collide || RESERVED.contains(&local) {
-                prefixed(package, local)
-            } else {
-                local.to_owned()
-            };
-            if RESERVED.contains(&name.as_str()) {
-                name.push('_');
-            }
-            names.insert(full_name.to_owned(), name);
-        }
-    }
-    names
-}
-
-fn prefixed(package: &str, local: &str) -> String {
-    if package.is_empty() {
-        local.to_owned()
-    } else {
-        format!("{}_{local}", package.replace('.', "_"))
-    }
-}
-
-/// `Cart` → `CartClient`; two services of one name are an error.
-fn client_names(model: &Model) -> Result<HashMap<String, String>, Error> {
-    let mut names: HashMap<String, String> = HashMap::new();
-    let mut by_class: HashMap<String, String> = HashMap::new();
-    for service in &model.services {
-        let class = format!("{}Client", service.name);
-        let this = format!("{} ({})", service.full_name, service.file);
-        if let Some(first) = by_class.get(&class) {
-            return Err(Error::new(format!(
-                "two services are named {}: {first} and {this}; each would be the class {class}: \
-                 rename one, or package them separately",
-                service.name
-            )));
-        }
-        by_class.insert(class.clone(), this);
-        names.insert(service.full_name.clone(), class);
-    }
-    Ok(names)
-}
-
-/// `AddItem` → `addItem`; two methods of one service with one name are an error.
-fn method_names(model: &Model) -> Result<HashMap<String, String>, Error> {
-    let mut names = HashMap::new();
-    for service in &model.services {
-        let mut taken: HashMap<String, &str> = HashMap::new();
-        for method in service.methods.iter().filter(|m| m.generated()) {
-            let name = method_name(method.def.name());
-            if let Some(first) = taken.insert(name.clone(), method.def.name()) {
-                return Err(Error::new(format!(
-                    "{}: the methods {first} and {} would both be {name}(): rename one",
-                    service.full_name,
-                    method.def.name()
-                )));
-            }
-            names.insert(method.full_name.clone(), name);
-        }
-    }
-    Ok(names)
+/// `shop/v1/shop.proto` → `file_shop_v1_shop` (as protobuf-es names it).
+pub(crate) fn file_export(proto: &str) -> String {
+    let stem = proto.strip_suffix(".proto").unwrap_or(proto);
+    let mut out = String::from("file_");
+    out.extend(
+        stem.chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }),
+    );
+    out
 }
 
 /// protoc's camel case (`get_item` → `getItem`) with a lower-case first
@@ -284,9 +245,12 @@ mod tests {
     }
 
     #[test]
-    fn prefixes_turn_dots_into_underscores() {
-        assert_eq!(prefixed("acme.common.v1", "Money"), "acme_common_v1_Money");
-        assert_eq!(prefixed("", "Money"), "Money");
+    fn file_exports_and_camel_case() {
+        assert_eq!(
+            file_export("acme/shop/v1/shop.proto"),
+            "file_acme_shop_v1_shop"
+        );
+        assert_eq!(file_export("a-b.c.proto"), "file_a_b_c");
         assert_eq!(camel_case("sent_at_ms"), "sentAtMs");
     }
 }

@@ -7,7 +7,7 @@ use prost_types::{
     field_options::JsType,
 };
 
-use crate::{model::Model, names::Names};
+use crate::{model::Model, scope::Scope};
 
 /// Which side of a call a type is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,11 +34,15 @@ const INLINED: &[(&str, &str, &str)] = &[
     ("google.protobuf.BytesValue", "Uint8Array", BYTES_IN),
     (
         "google.protobuf.Struct",
-        "{ [key: string]: JsonValue }",
-        "{ [key: string]: JsonValue }",
+        "{ [key: string]: $rt.JsonValue }",
+        "{ [key: string]: $rt.JsonValue }",
     ),
-    ("google.protobuf.Value", "JsonValue", "JsonValue"),
-    ("google.protobuf.ListValue", "JsonValue[]", "JsonValue[]"),
+    ("google.protobuf.Value", "$rt.JsonValue", "$rt.JsonValue"),
+    (
+        "google.protobuf.ListValue",
+        "$rt.JsonValue[]",
+        "$rt.JsonValue[]",
+    ),
     ("google.protobuf.NullValue", "null", "null"),
     (
         "google.protobuf.Empty",
@@ -53,7 +57,7 @@ const INLINED: &[(&str, &str, &str)] = &[
     ),
 ];
 
-const FLOAT_OUT: &str = "FloatOutput";
+const FLOAT_OUT: &str = "$rt.FloatOutput";
 const NUMBER_IN: &str = "number | string";
 const INT64_IN: &str = "bigint | number | string";
 const BYTES_IN: &str = "Uint8Array | string";
@@ -63,39 +67,25 @@ pub(crate) fn is_inlined(full_name: &str) -> bool {
     inlined(full_name, Dir::Out).is_some()
 }
 
-fn inlined(full_name: &str, dir: Dir) -> Option<&'static str> {
+pub(crate) fn inlined(full_name: &str, dir: Dir) -> Option<&'static str> {
     INLINED
         .iter()
         .find(|(name, ..)| *name == full_name)
         .map(|(_, out, input)| if dir == Dir::Out { *out } else { *input })
 }
 
-/// The type of a message (an rpc's request or reply): its declared name
-/// (`Foo` / `FooInput`) or a well-known type's inline form.
-pub(crate) fn message(names: &Names, full_name: &str, dir: Dir) -> String {
-    let full_name = crate::model::full(full_name);
-    if let Some(inline) = inlined(full_name, dir) {
-        return inline.to_owned();
-    }
-    let name = names.of(full_name);
-    match dir {
-        Dir::Out => name.to_owned(),
-        Dir::In => format!("{name}Input"),
-    }
-}
-
 /// The type of a field, repeated and map fields included (without the
 /// `| null` every input field also takes).
 pub(crate) fn field(
     model: &Model,
-    names: &Names,
+    scope: &Scope,
     field: &FieldDescriptorProto,
     dir: Dir,
 ) -> String {
     if let Some((_, value)) = model.map_entry(field) {
-        return format!("Record<string, {}>", single(names, value, dir));
+        return format!("Record<string, {}>", single(scope, value, dir));
     }
-    let one = single(names, field, dir);
+    let one = single(scope, field, dir);
     if field.label() != Label::Repeated {
         one
     } else if one.contains(' ') {
@@ -116,7 +106,7 @@ pub(crate) fn optional_in_output(field: &FieldDescriptorProto, proto3: bool) -> 
 }
 
 /// One value of the field's type.
-fn single(names: &Names, field: &FieldDescriptorProto, dir: Dir) -> String {
+fn single(scope: &Scope, field: &FieldDescriptorProto, dir: Dir) -> String {
     let out = dir == Dir::Out;
     let scalar = match field.r#type() {
         Type::Double | Type::Float => {
@@ -155,10 +145,10 @@ fn single(names: &Names, field: &FieldDescriptorProto, dir: Dir) -> String {
             let name = crate::model::full(field.type_name());
             return match inlined(name, dir) {
                 Some(inline) => inline.to_owned(),
-                None => format!("{} | number", names.of(name)),
+                None => format!("{} | number", scope.named(name, Dir::Out)),
             };
         }
-        Type::Message | Type::Group => return message(names, field.type_name(), dir),
+        Type::Message | Type::Group => return scope.message(field.type_name(), dir),
     };
     scalar.to_owned()
 }

@@ -1,7 +1,7 @@
 //! The generator on small protos written to a temporary directory.
 use grpc_web_abort_build::{Builder, Error, Generated};
 use prost::Message as _;
-use prost_types::FileDescriptorSet;
+use prost_types::FileDescriptorProto;
 
 /// Writes `files` (name, source) into a fresh directory and generates for `protos`.
 fn generate(files: &[(&str, &str)], protos: &[&str]) -> Result<Generated, Error> {
@@ -26,6 +26,18 @@ fn error(files: &[(&str, &str)], protos: &[&str]) -> String {
     match generate(files, protos) {
         Ok(_) => panic!("no error for {protos:?}"),
         Err(e) => e.to_string(),
+    }
+}
+
+/// The text of the generated file `name`.
+#[track_caller]
+fn file<'g>(g: &'g Generated, name: &str) -> &'g str {
+    match g.files.iter().find(|f| f.name == name) {
+        Some(f) => &f.content,
+        None => panic!(
+            "no {name} among {:?}",
+            g.files.iter().map(|f| &f.name).collect::<Vec<_>>()
+        ),
     }
 }
 
@@ -119,142 +131,44 @@ service Kinds {
 fn output_types_are_exact() {
     let g = one(KINDS);
     assert_lines(
-        &g.index_d_ts,
+        file(&g, "t_grpcweb.d.ts"),
         r#"
         export interface All {
-          d: FloatOutput;
-          f: FloatOutput;
+          d: $rt.FloatOutput;
+          f: $rt.FloatOutput;
           i32: number;
           sf32: number;
           i64: bigint;
           f64: bigint;
-          asString: string;
-          asNumber: number;
-          b: boolean;
-          /** The name. */
-          s: string;
-          by: Uint8Array;
-          color: Color | number;
-          inner?: All_Inner;
-          inners: All_Inner[];
-          longs: bigint[];
-          colors: (Color | number)[];
-          counts: Record<string, bigint>;
-          byId: Record<string, All_Inner>;
-          text?: string;
-          nested?: All_Inner;
-          maybe?: number;
-          at?: string;
-          took?: string;
-          wDouble?: FloatOutput;
-          wInt64?: bigint;
-          wUint32?: number;
-          wBool?: boolean;
-          wString?: string;
-          wBytes?: Uint8Array;
-          meta?: { [key: string]: JsonValue };
-          json?: JsonValue;
-          list?: JsonValue[];
-          nothingAtAll: null;
-          empty?: Record<string, never>;
-          mask?: string;
-          any?: { typeUrl: string; value: Uint8Array };
-          times: string[];
-          "other-name": string;
-        export interface All_Inner {
-          n: number;
-        export type Nothing = Record<string, never>;
-        "#,
-    );
-}
-
-#[test]
-fn input_types_are_lenient() {
-    let g = one(KINDS);
-    assert_lines(
-        &g.index_d_ts,
-        r#"
-        export interface AllInput {
-          d?: number | string | null;
-          i32?: number | string | null;
-          i64?: bigint | number | string | null;
-          asString?: bigint | number | string | null;
-          b?: boolean | null;
-          by?: Uint8Array | string | null;
-          color?: Color | number | null;
-          inner?: All_InnerInput | null;
-          inners?: All_InnerInput[] | null;
-          longs?: (bigint | number | string)[] | null;
-          counts?: Record<string, bigint | number | string> | null;
-          byId?: Record<string, All_InnerInput> | null;
-          at?: string | Date | null;
-          wDouble?: number | string | null;
-          wBytes?: Uint8Array | string | null;
-          nothingAtAll?: null;
-          any?: { typeUrl?: string | null; value?: Uint8Array | string | null } | null;
-          times?: (string | Date)[] | null;
-        export type NothingInput = Record<string, never>;
-        "#,
-    );
-}
-
-#[test]
-fn enums_clients_and_comments() {
-    let g = one(KINDS);
-    assert_lines(
-        &g.index_d_ts,
-        r#"
-        import type { CallOptions, MessageStream, JsonValue, FloatOutput } from "./runtime.js";
-        export { GrpcError, Code, MessageStream, navigationSignal } from "./runtime.js";
-        export type { CallOptions, JsonValue, FloatOutput } from "./runtime.js";
-        export default function init(input?: unknown): Promise<void>;
-        * A color.
-        * - `COLOR_UNSPECIFIED` (0): Not set.
-        export type Color = "COLOR_UNSPECIFIED" | "RED";
-        /** Every kind of field. */
-        export declare class KindsClient {
-          constructor(baseUrl: string, defaults?: CallOptions);
-          /** Echoes. */
-          echo(request: AllInput, options?: CallOptions): Promise<All>;
-          stream(request: Record<string, never>, options?: CallOptions): MessageStream<All>;
-          ping(request: string | Date, options?: CallOptions): Promise<Record<string, never>>;
-        "#,
-    );
-    assert_lines(
-        &g.index_js,
-        r#"
-        import { createRuntime } from "./runtime.js";
-        export { GrpcError, Code, MessageStream, navigationSignal } from "./runtime.js";
-        export default rt.init;
-        export class KindsClient {
-          #h;
-          this.#h = rt.client(baseUrl, defaults);
-          /** Echoes. */
-          echo(request, options) {
-            return rt.unary(this.#h, "/acme.kinds.v1.Kinds/Echo", request, options);
-            return rt.serverStream(this.#h, "/acme.kinds.v1.Kinds/Stream", request, options);
         "#,
     );
     assert!(g.warnings.is_empty(), "{:?}", g.warnings);
 }
 
 #[test]
-fn the_descriptor_set_holds_the_imports_without_source_info() {
+fn a_module_embeds_its_own_file_and_registers_what_it_uses() {
     let g = one(KINDS);
-    let set = FileDescriptorSet::decode(g.descriptor_set.as_slice()).unwrap();
-    let names: Vec<&str> = set.file.iter().map(|f| f.name()).collect();
-    assert!(names.contains(&"t.proto"), "{names:?}");
-    assert!(
-        names.contains(&"google/protobuf/timestamp.proto"),
-        "{names:?}"
-    );
-    assert!(set.file.iter().all(|f| f.source_code_info.is_none()));
+    let js = file(&g, "t_grpcweb.js");
+    let start = js.find("$rt.registerFile(\"").unwrap() + "$rt.registerFile(\"".len();
+    let end = start + js[start..].find('"').unwrap();
     use base64::Engine as _;
-    let encoded = base64::engine::general_purpose::STANDARD.encode(&g.descriptor_set);
-    assert!(
-        g.index_js
-            .contains(&format!("createRuntime(\"{encoded}\")"))
-    );
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(&js[start..end])
+        .unwrap();
+    let embedded = FileDescriptorProto::decode(bytes.as_slice()).unwrap();
+    assert_eq!(embedded.name(), "t.proto");
+    assert!(embedded.source_code_info.is_none());
+    assert!(embedded.options.is_none());
+    // The well-known types come from the runtime, not from generated modules.
+    for wkt in ["timestamp", "any", "struct", "wrappers", "empty"] {
+        assert!(
+            js.contains(&format!("$rt.file_google_protobuf_{wkt}")),
+            "{wkt} in {js}"
+        );
+    }
+    assert!(!g.files.iter().any(|f| f.name.starts_with("google/")));
+    assert!(js.contains("export const file_t = $rt.registerFile("));
+    assert!(js.contains("this.#h = $rt.client(file_t, baseUrl, defaults);"));
 }
 
 #[test]
@@ -274,7 +188,7 @@ fn streaming_requests_are_warned_about_not_generated() {
             "acme.shop.v1.Cart.Chat is bidi streaming: not generated (gRPC-Web over fetch cannot stream a request body)",
         ]
     );
-    for text in [&g.index_js, &g.index_d_ts] {
+    for text in [file(&g, "t_grpcweb.js"), file(&g, "t_grpcweb.d.ts")] {
         assert!(
             !text.contains("upload(") && !text.contains("chat("),
             "{text}"
@@ -284,7 +198,7 @@ fn streaming_requests_are_warned_about_not_generated() {
 }
 
 #[test]
-fn only_the_requested_files_services_get_clients() {
+fn imports_get_modules_and_the_index_exports_the_requested_files() {
     let g = generate(
         &[
             (
@@ -299,15 +213,26 @@ fn only_the_requested_files_services_get_clients() {
         &["main.proto"],
     )
     .unwrap();
-    assert!(g.index_js.contains("class MainClient"));
+    let main = file(&g, "main_grpcweb.js");
+    assert!(main.contains("class MainClient"));
+    assert!(main.contains("import * as $d0 from \"./dep_grpcweb.js\";"));
+    assert!(main.contains("[$d0.file_dep]"));
+    assert_lines(
+        file(&g, "main_grpcweb.d.ts"),
+        "get(request: $d0.DInput, options?: $rt.CallOptions): Promise<$d0.D>;",
+    );
+    // A type is declared once, in its own proto's module.
+    assert!(file(&g, "dep_grpcweb.d.ts").contains("export type Unused = Record<string, never>;"));
+    assert!(!file(&g, "main_grpcweb.d.ts").contains("interface D "));
+    assert!(
+        g.index_js
+            .contains("export { MainClient } from \"./main_grpcweb.js\";")
+    );
     assert!(!g.index_js.contains("DepClient"));
-    // Reached through a method, so declared; `Unused` is reached by nothing.
-    assert!(g.index_d_ts.contains("export interface D {"));
-    assert!(!g.index_d_ts.contains("Unused"));
 }
 
 #[test]
-fn types_of_two_packages_with_one_name_are_prefixed() {
+fn other_packages_types_are_reached_through_their_module() {
     let g = generate(
         &[
             (
@@ -330,19 +255,43 @@ fn types_of_two_packages_with_one_name_are_prefixed() {
     )
     .unwrap();
     assert_lines(
-        &g.index_d_ts,
-        "export interface a_v1_Money {
-         export interface b_v1_MoneyInput {
-         export interface shop_Date {
-         a?: a_v1_Money;
-         b?: b_v1_MoneyInput | null;
-         date?: shop_Date;",
+        file(&g, "shop_grpcweb.d.ts"),
+        "import type * as $d0 from \"./a/money_grpcweb.js\";
+         import type * as $d1 from \"./b/money_grpcweb.js\";
+         export interface Date$ {
+         export interface Date$Input {
+         a?: $d0.Money;
+         b?: $d1.MoneyInput | null;
+         date?: Date$;",
     );
 }
 
 #[test]
-fn two_services_of_one_name_are_an_error_naming_both() {
-    let e = error(
+fn names_a_proto_already_takes_get_a_dollar_never_an_error() {
+    let g = one(r#"syntax = "proto3"; package p;
+        message Intent { string name = 1; }
+        message IntentInput { Intent intent = 1; }
+        message ShopClient { string id = 1; }
+        message A { message B { int32 n = 1; } }
+        message A_B { int32 m = 1; }
+        service Shop { rpc Get(Intent) returns (IntentInput); }"#);
+    assert_lines(
+        file(&g, "t_grpcweb.d.ts"),
+        "export interface Intent {
+         export interface IntentInput {
+         export interface IntentInput$ {
+         export interface IntentInputInput {
+         export interface ShopClient {
+         export declare class ShopClient$ {
+         export interface A_B {
+         export interface A_B$ {
+         get(request: IntentInput$, options?: $rt.CallOptions): Promise<IntentInput>;",
+    );
+}
+
+#[test]
+fn two_requested_services_of_one_name_are_both_exported_prefixed() {
+    let g = generate(
         &[
             (
                 "a.proto",
@@ -354,12 +303,18 @@ fn two_services_of_one_name_are_an_error_naming_both() {
             ),
         ],
         &["a.proto", "b.proto"],
+    )
+    .unwrap();
+    assert!(
+        g.index_js.contains("CartClient as a_v1_CartClient"),
+        "{}",
+        g.index_js
     );
     assert!(
-        e.contains("a.v1.Cart (a.proto)") && e.contains("b.v1.Cart (b.proto)"),
-        "{e}"
+        g.index_js.contains("CartClient as b_v1_CartClient"),
+        "{}",
+        g.index_js
     );
-    assert!(e.contains("CartClient"), "{e}");
 }
 
 #[test]
@@ -427,12 +382,12 @@ fn an_unknown_type_names_its_line() {
 }
 
 #[test]
-fn write_to_writes_the_four_files() {
+fn write_to_writes_the_modules_and_the_index() {
     let g =
         one("syntax = \"proto3\"; package p; message M {} service S { rpc Get(M) returns (M); }");
     let dir = tempfile::tempdir().unwrap();
     g.write_to(dir.path()).unwrap();
-    for file in ["index.js", "index.d.ts", "runtime.js", "runtime.d.ts"] {
+    for file in ["index.js", "index.d.ts", "t_grpcweb.js", "t_grpcweb.d.ts"] {
         assert!(dir.path().join(file).is_file(), "{file}");
     }
 }

@@ -9,6 +9,7 @@ mod cluster;
 mod cluster_tests;
 mod cmd;
 mod demo;
+mod dist;
 mod h2_tests;
 mod package;
 mod package_tests;
@@ -75,7 +76,11 @@ enum Task {
         #[arg(long)]
         quick: bool,
     },
-    /// Build an npm package (ESM, typed) with a client class per service of the protos.
+    /// Build the two npm packages a JS developer installs (the runtime and the
+    /// protoc/buf plugin) into target/dist/, as `npm pack` writes them.
+    Dist,
+    /// Build one self-contained npm package (ESM, typed) with a client class
+    /// per service of the protos and the runtime inside it.
     Package {
         /// A .proto to generate clients for (repeatable).
         #[arg(long = "proto", required = true, value_name = "FILE")]
@@ -130,5 +135,6 @@ fn main() -> anyhow::Result<()> {
             name,
         }),
         Task::Bench { quick } => bench::run(quick),
+        Task::Dist => dist::run().map(|_| ()),
     }
 }

@@ -1,11 +1,13 @@
-//! The runtime every package shares, and the demo's package in `pkg/`.
+//! The runtime npm package every generated module imports, the plugin's
+//! WebAssembly, and the demo's package in `pkg/`.
 //!
 //! The runtime is the root crate built by wasm-pack (release, `--target web`,
 //! so it loads from a plain `<script type="module">` and from bundlers
 //! alike), then binaryen's `wasm-opt` from `e2e/` (wasm-pack cannot download
 //! its own here), and esbuild minifies wasm-bindgen's JS glue (generated
-//! code nobody reads; 7.4 -> 5.2 KB gzipped). The demo's `pkg/` is made by
-//! `cargo xtask package`, exactly the path a user takes.
+//! code nobody reads; 7.4 -> 5.2 KB gzipped), next to the package's own files
+//! from `npm/grpc-web-abort/`. The demo's `pkg/` is made by `cargo xtask
+//! package`, exactly the path a user takes.
 use std::{
     io::{Read, Write},
     path::PathBuf,
@@ -16,7 +18,7 @@ use anyhow::{Context, bail};
 
 use crate::{
     cmd::{command, exec, root},
-    package,
+    package, setup,
 };
 
 /// Where wasm-pack puts the runtime (inside `target/`, so never committed).
@@ -34,10 +36,122 @@ pub fn build() -> anyhow::Result<()> {
     })
 }
 
+/// The runtime npm package's own files (templates, README, the JS half).
+const RUNTIME_SOURCE: &str = "npm/grpc-web-abort";
+/// Where the plugin's WebAssembly is built.
+const PLUGIN_DIR: &str = "target/plugin-wasm";
+/// What `/* PROVIDED */` in the runtime's sources stands for.
+const PROVIDED_MARK: &str = "/* PROVIDED */";
+
+/// The wasm-bindgen output a runtime package ships.
+pub const RUNTIME_FILES: [&str; 3] = [
+    "grpc_web_abort.js",
+    "grpc_web_abort_bg.wasm",
+    "grpc_web_abort.d.ts",
+];
+pub const LICENSES: [&str; 2] = ["LICENSE-MIT", "LICENSE-APACHE"];
+
+/// Writes the runtime package's code into `out`: the wasm core and its
+/// glue, and `index.js`/`index.d.ts` (minified; the well-known types'
+/// registrations written in). With `publish`, also what `npm publish`
+/// uploads beside it: `package.json`, the README, the licenses.
+pub fn runtime_package(out: &std::path::Path, publish: bool) -> anyhow::Result<()> {
+    let runtime = build_runtime()?;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    for file in RUNTIME_FILES {
+        copy(&runtime.join(file), &out.join(file))?;
+    }
+    let source = root().join(RUNTIME_SOURCE);
+    let provided = grpc_web_abort_build::provided_registrations()
+        .map_err(|e| anyhow::anyhow!("the well-known types: {e}"))?;
+    let js: String = provided
+        .iter()
+        .map(|(name, descriptor)| {
+            format!("export const {name} = /* @__PURE__ */ registerFile(\"{descriptor}\", []);\n")
+        })
+        .collect();
+    let dts: String = provided
+        .iter()
+        .map(|(name, _)| {
+            format!("/** @internal The runtime's registration of a well-known type's proto. */\nexport declare const {name}: FileRegistration;\n")
+        })
+        .collect();
+    for (file, text) in [("index.js", js), ("index.d.ts", dts)] {
+        let template = std::fs::read_to_string(source.join(file))?;
+        anyhow::ensure!(
+            template.contains(PROVIDED_MARK),
+            "{RUNTIME_SOURCE}/{file} lacks {PROVIDED_MARK}"
+        );
+        std::fs::write(out.join(file), template.replace(PROVIDED_MARK, &text))?;
+    }
+    // The runtime's JS is the library's, not the user's: shipped minified,
+    // keeping `GrpcError`'s and `MessageStream`'s names.
+    minify(&out.join("index.js"), true)?;
+    if publish {
+        for file in ["package.json", "README.md"] {
+            copy(&source.join(file), &out.join(file))?;
+        }
+        for file in LICENSES {
+            copy(&root().join(file), &out.join(file))?;
+        }
+    }
+    Ok(())
+}
+
+/// The plugin's package (`npm/protoc-gen-grpc-web-abort/` and the generator
+/// compiled to WebAssembly for Node) written into `out`.
+pub fn plugin_package(out: &std::path::Path) -> anyhow::Result<()> {
+    setup::build_tools()?;
+    let dir = root().join(PLUGIN_DIR);
+    let out_dir = dir.to_string_lossy().into_owned();
+    exec(&mut command(
+        "wasm-pack",
+        &[
+            "build",
+            "codegen",
+            "--release",
+            "--target",
+            "nodejs",
+            "--out-dir",
+            &out_dir,
+            "--",
+            "--no-default-features",
+            "--features",
+            "plugin",
+        ],
+    ))?;
+    let wasm = dir.join("grpc_web_abort_build_bg.wasm");
+    optimize(&wasm.to_string_lossy())?;
+    let source = root().join("npm/protoc-gen-grpc-web-abort");
+    std::fs::create_dir_all(out.join("bin"))?;
+    std::fs::create_dir_all(out.join("lib"))?;
+    for file in [
+        "package.json",
+        "README.md",
+        "bin/protoc-gen-grpc-web-abort.cjs",
+    ] {
+        copy(&source.join(file), &out.join(file))?;
+    }
+    for file in ["grpc_web_abort_build.js", "grpc_web_abort_build_bg.wasm"] {
+        copy(&dir.join(file), &out.join("lib").join(file))?;
+    }
+    for file in LICENSES {
+        copy(&root().join(file), &out.join(file))?;
+    }
+    Ok(())
+}
+
+pub fn copy(from: &std::path::Path, to: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::copy(from, to)
+        .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+    Ok(())
+}
+
 /// Builds and optimises the runtime; the directory holding
 /// `grpc_web_abort.js`, `grpc_web_abort_bg.wasm`, `grpc_web_abort.d.ts` and
 /// any `snippets/`.
 pub fn build_runtime() -> anyhow::Result<PathBuf> {
+    setup::build_tools()?;
     let dir = root().join(RUNTIME_DIR);
     let out_dir = dir.to_string_lossy().into_owned();
     exec(&mut command(
@@ -73,9 +187,6 @@ pub fn build_runtime() -> anyhow::Result<PathBuf> {
 /// `keep_names` keeps functions' and classes' `name` (for public classes
 /// such as `GrpcError`, whose `constructor.name` users may print).
 pub fn minify(file: &std::path::Path, keep_names: bool) -> anyhow::Result<()> {
-    if !root().join(ESBUILD).exists() {
-        bail!("{ESBUILD} is missing: run `cargo xtask setup`");
-    }
     let before = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let path = file.to_string_lossy().into_owned();
     let outfile = format!("--outfile={path}");
@@ -103,9 +214,6 @@ pub fn minify(file: &std::path::Path, keep_names: bool) -> anyhow::Result<()> {
 
 /// `-Oz` with the wasm features rustc's wasm32 target emits by default.
 fn optimize(wasm: &str) -> anyhow::Result<()> {
-    if !root().join(WASM_OPT).exists() {
-        bail!("{WASM_OPT} is missing: run `cargo xtask setup`");
-    }
     exec(&mut command(
         WASM_OPT,
         &[

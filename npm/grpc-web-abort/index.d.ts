@@ -1,5 +1,5 @@
-// Declarations of runtime.js: what every generated package shares. Needs
-// only the ES2022 and DOM libs.
+// Declarations of the runtime package `grpc-web-abort`: what every
+// generated module shares. Needs only the ES2022 and DOM libs.
 import type { Code } from "./grpc_web_abort.js";
 export { Code } from "./grpc_web_abort.js";
 
@@ -49,5 +49,32 @@ export declare class MessageStream<T> implements AsyncIterableIterator<T> {
 /** An AbortSignal that aborts at the page's next navigation; a fresh one per call. */
 export declare function navigationSignal(): AbortSignal;
 
-/** @internal What generated packages call; not for applications. */
-export declare function createRuntime(descriptor: string): unknown;
+/**
+ * Loads the WebAssembly module now (optional: the first call loads it).
+ * `input`: where the `.wasm` is (a URL, a `Response`, bytes), when not next to this module.
+ */
+export default function init(input?: unknown): Promise<void>;
+
+/** A proto file's descriptor as registered with the runtime by its generated module. */
+export interface FileRegistration {
+  readonly descriptor: string;
+  readonly deps: readonly FileRegistration[];
+}
+
+/** @internal What a generated client class holds. */
+export interface ClientHandle {
+  readonly file: FileRegistration;
+  readonly baseUrl: string;
+  readonly defaults: CallOptions | undefined;
+}
+
+/** @internal Called by generated modules; not for applications. */
+export declare function registerFile(descriptor: string, deps: readonly FileRegistration[]): FileRegistration;
+/** @internal Called by generated client classes; not for applications. */
+export declare function client(file: FileRegistration, baseUrl: string, defaults?: CallOptions): ClientHandle;
+/** @internal Called by generated client classes; not for applications. */
+export declare function unary(client: ClientHandle, path: string, request: unknown, options?: CallOptions): Promise<unknown>;
+/** @internal Called by generated client classes; not for applications. */
+export declare function serverStream(client: ClientHandle, path: string, request: unknown, options?: CallOptions): MessageStream<unknown>;
+
+/* PROVIDED */

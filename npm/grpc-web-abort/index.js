@@ -1,8 +1,10 @@
-// The JS half shared by every generated package: it loads the wasm core once
-// (lazily at the first call, or at an explicit `init()`), and gives the
-// generated client classes their calls, `MessageStream`, `GrpcError` and
-// `navigationSignal`. Validation, encoding, fetch, abort and deadlines are
-// the wasm core's (grpc_web_abort.js).
+// The runtime package `grpc-web-abort`: the JS half that every generated
+// module shares. It loads the wasm core once (lazily at the first call, or at
+// an explicit `init()`), keeps the type registry the generated modules
+// register their descriptors with, and gives the generated client classes
+// their calls, `MessageStream`, `GrpcError` and `navigationSignal`.
+// Validation, encoding, fetch, abort and deadlines are the wasm core's
+// (grpc_web_abort.js, built from the Rust crate).
 import initWasm, * as core from "./grpc_web_abort.js";
 
 export { Code } from "./grpc_web_abort.js";
@@ -42,30 +44,83 @@ function bytesOf(base64) {
   return bytes;
 }
 
-// What a generated package's client classes call; `descriptor` is its
-// FileDescriptorSet in base64.
-export function createRuntime(descriptor) {
-  let schema;
-  const ready = (input) =>
-    (schema ??= load(input)
-      .then(() => core.registerSchema(bytesOf(descriptor)))
-      .catch((error) => {
-        schema = undefined;
-        throw error;
-      }));
-  return {
-    init: async (input) => {
-      await ready(input);
-    },
-    client: (baseUrl, defaults) => ({ baseUrl: String(baseUrl), defaults }),
-    unary: async (client, path, request, options) =>
-      core.unary(await ready(), client.baseUrl, client.defaults, path, request, options),
-    serverStream: (client, path, request, options) =>
-      new MessageStream(async () =>
-        core.serverStream(await ready(), client.baseUrl, client.defaults, path, request, options),
-      ),
-  };
+// The type registry: every generated module registers its proto's
+// descriptor here once, when it is first imported (its imports' modules
+// first). The wasm reads them all as one FileDescriptorSet, rebuilt only
+// when a module registered since the last call (code splitting).
+const registered = [];
+let schema;
+
+/** @internal Called by generated modules: their descriptor (base64) and the registrations of the protos they use. */
+export function registerFile(descriptor, deps) {
+  const file = { descriptor, deps };
+  registered.push(file);
+  return file;
 }
+
+// FileDescriptorSet: field 1, one length-delimited record per file.
+function descriptorSet() {
+  const parts = [];
+  for (const { descriptor } of registered) {
+    const bytes = bytesOf(descriptor);
+    const head = [0x0a];
+    for (let n = bytes.length; ; n >>>= 7) {
+      if (n < 0x80) {
+        head.push(n);
+        break;
+      }
+      head.push((n & 0x7f) | 0x80);
+    }
+    parts.push(Uint8Array.from(head), bytes);
+  }
+  const set = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    set.set(p, at);
+    at += p.length;
+  }
+  return set;
+}
+
+function ready(input) {
+  if (schema?.count !== registered.length) {
+    const current = {
+      count: registered.length,
+      id: load(input).then(() => core.registerSchema(descriptorSet())),
+    };
+    current.id.catch(() => {
+      if (schema === current) schema = undefined;
+    });
+    schema = current;
+  }
+  return schema.id;
+}
+
+/** Loads the WebAssembly module now (optional: the first call loads it). */
+export default async function init(input) {
+  await ready(input);
+}
+
+/** @internal What a generated client class holds. */
+export function client(file, baseUrl, defaults) {
+  return { file, baseUrl: String(baseUrl), defaults };
+}
+
+/** @internal A unary call of a generated client. */
+export async function unary(client, path, request, options) {
+  return core.unary(await ready(), client.baseUrl, client.defaults, path, request, options);
+}
+
+/** @internal A server-streaming call of a generated client. */
+export function serverStream(client, path, request, options) {
+  return new MessageStream(async () =>
+    core.serverStream(await ready(), client.baseUrl, client.defaults, path, request, options),
+  );
+}
+
+// The well-known types' registrations (written in by `cargo xtask dist`
+// from the generator, so their descriptors are the generator's).
+/* PROVIDED */
 
 // The async iterator a server-streaming method returns: `for await` reads
 // it; `break` (which calls `return()`) cancels the call, aborting its fetch,
