@@ -24,9 +24,15 @@ struct Args {
     /// Which tiers to run in this process.
     #[arg(long, value_enum, default_value_t = Role::Both)]
     role: Role,
-    /// The backend a frontend calls instead of its own, e.g. http://10.0.0.2:8081.
-    #[arg(long)]
-    upstream: Option<String>,
+    /// A backend a frontend calls instead of its own, e.g. http://10.0.0.2:8081
+    /// (repeatable), or a name that resolves to all of them, e.g. a Kubernetes
+    /// headless Service: calls are spread over them per call.
+    #[arg(long, value_name = "URL")]
+    upstream: Vec<String>,
+    /// How often --upstream names are resolved again; a backend that went
+    /// down is retried at least this often.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_positive_duration)]
+    upstream_refresh: Duration,
     /// A browser origin allowed to call (repeatable); replaces the default,
     /// which allows loopback origins (localhost, 127.0.0.1, [::1]) only.
     #[arg(long = "allow-origin", value_name = "ORIGIN", value_parser = parse_origin)]
@@ -53,6 +59,11 @@ struct Args {
     /// finish (never past their own deadline); streams end at once.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     drain_timeout: Duration,
+    /// On SIGTERM or Ctrl-C, how long health checks answer NOT_SERVING while
+    /// calls are still accepted and served, before the shutdown (for load
+    /// balancers and readiness probes to take this server out first).
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
+    lameduck: Duration,
     /// The largest request message accepted (RESOURCE_EXHAUSTED above it).
     #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_message_bytes)]
     max_message_bytes: usize,
@@ -75,6 +86,17 @@ fn parse_origin(s: &str) -> Result<HeaderValue, String> {
     HeaderValue::from_str(s).map_err(|e| e.to_string())
 }
 
+/// A duration above zero.
+fn parse_positive_duration(s: &str) -> Result<Duration, String> {
+    parse_duration(s).and_then(|d| {
+        if d.is_zero() {
+            Err(format!("{s:?} must be above zero"))
+        } else {
+            Ok(d)
+        }
+    })
+}
+
 /// `250ms`, `5s` or plain seconds.
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let bad = || format!("{s:?} is not a duration like 250ms or 5s");
@@ -83,9 +105,11 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
         None => s
             .strip_suffix('s')
             .unwrap_or(s)
-            .parse()
-            .map(Duration::from_secs_f64)
-            .map_err(|_| bad()),
+            .parse::<f64>()
+            .ok()
+            // Not from_secs_f64: it panics on a negative or endless value.
+            .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+            .ok_or_else(bad),
     }
 }
 
@@ -116,6 +140,7 @@ async fn main() -> anyhow::Result<()> {
         addr: args.addr,
         backend_addr: args.backend_addr,
         upstream: args.upstream,
+        upstream_refresh: args.upstream_refresh,
         origins: AllowedOrigins(args.allow_origins),
         static_dirs: Some(StaticDirs {
             www: args.www,
@@ -123,6 +148,7 @@ async fn main() -> anyhow::Result<()> {
         }),
         tls,
         drain_timeout: args.drain_timeout,
+        lameduck: args.lameduck,
         limits: Limits {
             max_message_bytes: args.max_message_bytes,
             max_calls: args.max_calls,

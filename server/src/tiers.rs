@@ -4,7 +4,8 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use tokio::net::TcpListener;
-use tonic::service::Routes;
+use tonic::{server::NamedService, service::Routes};
+use tower::{ServiceBuilder, steer::Steer};
 use tracing::info;
 
 use crate::{
@@ -14,7 +15,7 @@ use crate::{
     services::{greeter, stats, updates, work},
     tls::Tls,
 };
-use tonic_deadline::{Http2Client, Shutdown};
+use tonic_deadline::{Balanced, DeadlineLayer, Health, Shutdown};
 
 /// Which tiers this process runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -31,8 +32,13 @@ pub struct Config {
     pub addr: SocketAddr,
     /// Where the backend listens (role `backend` or `both`).
     pub backend_addr: SocketAddr,
-    /// The backend a lone frontend calls, e.g. `http://10.0.0.2:8081`.
-    pub upstream: Option<String>,
+    /// The backends a lone frontend calls, e.g. `http://10.0.0.2:8081`, or
+    /// a name that resolves to all of them (a Kubernetes headless Service);
+    /// its calls are spread over them per call.
+    pub upstream: Vec<String>,
+    /// How often the upstream names are resolved again (and a backend that
+    /// went down is retried at least).
+    pub upstream_refresh: Duration,
     pub origins: AllowedOrigins,
     /// Static files for the frontend; `None` serves none.
     pub static_dirs: Option<StaticDirs>,
@@ -41,6 +47,9 @@ pub struct Config {
     pub tls: Option<Tls>,
     /// How long unary calls in flight may take to finish once shutdown begins.
     pub drain_timeout: Duration,
+    /// How long health reports NOT_SERVING, calls still served, before the
+    /// shutdown begins.
+    pub lameduck: Duration,
     pub limits: Limits,
 }
 
@@ -82,7 +91,8 @@ pub struct Running {
 
 impl Running {
     /// Runs until a tier fails, or until the tiers have shut down: every
-    /// connection closed, or the drain time and one second more gone by.
+    /// connection closed, or the drain time and one second more gone by
+    /// after the lameduck.
     pub async fn wait(mut self) -> anyhow::Result<()> {
         let shutdown = self.shutdown.clone();
         let deadline = async move {
@@ -104,8 +114,9 @@ impl Running {
         }
     }
 
-    /// Stops accepting (GOAWAY), ends streams at once with UNAVAILABLE and
-    /// unary calls when the drain time is up.
+    /// After the lameduck (health NOT_SERVING, calls still served), stops
+    /// accepting (GOAWAY), ends streams at once with UNAVAILABLE and unary
+    /// calls when the drain time is up.
     pub fn shutdown(&self) {
         self.shutdown.begin();
     }
@@ -122,7 +133,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         };
     }
     let metrics = Arc::new(Metrics::default());
-    let shutdown = Shutdown::new(config.drain_timeout);
+    let shutdown = Shutdown::new(config.drain_timeout).with_lameduck(config.lameduck);
     let mut running = Running {
         frontend: None,
         backend: None,
@@ -132,10 +143,24 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     };
 
     if config.role != Role::Frontend {
-        let routes = Routes::new(limited!(greeter::backend()))
-            .add_service(limited!(updates::backend()))
-            .add_service(limited!(work::backend()))
-            .add_service(stats::service("backend", metrics.clone(), None));
+        let greeter = limited!(greeter::backend());
+        let updates = limited!(updates::backend());
+        let work = limited!(work::backend());
+        let stats = stats::service("backend", metrics.clone(), None);
+        let health = health(
+            &shutdown,
+            &[
+                name_of(&greeter),
+                name_of(&updates),
+                name_of(&work),
+                name_of(&stats),
+            ],
+        )
+        .await;
+        let routes = Routes::new(greeter)
+            .add_service(updates)
+            .add_service(work)
+            .add_service(stats);
         let service = app::service(
             "backend",
             routes,
@@ -145,32 +170,51 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             &config.origins,
             None,
         );
+        let service = with_health(service, health);
         let addr = config.backend_addr;
         running.backend = Some(serve(&mut running, "backend", addr, service, None, None).await?);
     }
 
     if config.role != Role::Backend {
-        let upstream_url = match (&config.upstream, running.backend) {
-            (Some(url), _) => url.clone(),
-            (None, Some(addr)) => format!("http://{addr}"),
-            (None, None) => anyhow::bail!("a lone frontend needs --upstream"),
+        let upstream_urls = match (&config.upstream[..], running.backend) {
+            ([], Some(addr)) => vec![format!("http://{addr}")],
+            ([], None) => anyhow::bail!("a lone frontend needs --upstream"),
+            (urls, _) => urls.to_vec(),
         };
-        let origin = upstream_url
-            .parse()
-            .with_context(|| format!("--upstream {upstream_url:?} is not a URL"))?;
-        let client = Http2Client::new(origin).map_err(|e| anyhow::anyhow!(e))?;
-        // Bounded: a backend that accepts and never answers must not keep
-        // the frontend from starting.
-        let connected = tokio::time::timeout(Duration::from_secs(1), client.connect()).await;
-        if let Err(e) = connected.map_err(|e| e.into()).and_then(|r| r) {
-            // It may come up later: calls will connect then.
-            tracing::warn!(upstream = %upstream_url, error = %e, "the backend does not answer yet");
+        let origins = upstream_urls
+            .iter()
+            .map(|url| {
+                url.parse()
+                    .with_context(|| format!("--upstream {url:?} is not a URL"))
+            })
+            .collect::<anyhow::Result<Vec<http::Uri>>>()?;
+        let client =
+            Balanced::new(origins, config.upstream_refresh).map_err(|e| anyhow::anyhow!(e))?;
+        // Bounded: a backend that accepts and never answers, or none up yet,
+        // must not keep the frontend from starting.
+        if !client.ready_within(Duration::from_secs(1)).await {
+            // They may come up later: calls will reach them then.
+            tracing::warn!(upstream = ?upstream_urls, "no backend answers yet");
         }
         let upstream = client.propagating();
-        let routes = Routes::new(limited!(greeter::frontend(upstream.clone())))
-            .add_service(limited!(updates::frontend(upstream.clone())))
-            .add_service(limited!(work::frontend(upstream.clone())))
-            .add_service(stats::service("frontend", metrics.clone(), Some(upstream)));
+        let greeter = limited!(greeter::frontend(upstream.clone()));
+        let updates = limited!(updates::frontend(upstream.clone()));
+        let work = limited!(work::frontend(upstream.clone()));
+        let stats = stats::service("frontend", metrics.clone(), Some(upstream));
+        let health = health(
+            &shutdown,
+            &[
+                name_of(&greeter),
+                name_of(&updates),
+                name_of(&work),
+                name_of(&stats),
+            ],
+        )
+        .await;
+        let routes = Routes::new(greeter)
+            .add_service(updates)
+            .add_service(work)
+            .add_service(stats);
         let service = app::service(
             "frontend",
             routes,
@@ -180,14 +224,52 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             &config.origins,
             config.static_dirs.as_ref(),
         );
+        let service = with_health(service, health);
         let tls = config.tls.as_ref().map(|t| t.config.clone());
         let per_connection = config.limits.max_calls_per_connection;
         let addr = config.addr;
         running.frontend =
             Some(serve(&mut running, "frontend", addr, service, tls, per_connection).await?);
-        info!(upstream = %upstream_url, "frontend calls its backend");
+        info!(upstream = ?upstream_urls, "frontend calls its backends");
     }
     Ok(running)
+}
+
+/// The full name of a service, e.g. `demo.v1.Greeter`.
+fn name_of<S: NamedService>(_: &S) -> &'static str {
+    S::NAME
+}
+
+/// The tier's health: the overall status and each of `services` SERVING
+/// until the shutdown is asked for.
+async fn health(shutdown: &Shutdown, services: &[&str]) -> app::HttpService {
+    let (health, server) = Health::new(shutdown);
+    for name in services {
+        health.set_service_serving(name).await;
+    }
+    // Its own deadline layer, for `Watch` to end when the shutdown begins.
+    let deadlines = DeadlineLayer::new()
+        .methods(Health::methods())
+        .shutdown(shutdown);
+    let service = ServiceBuilder::new()
+        .map_response(|r: http::Response<tonic::body::Body>| r.map(axum::body::Body::new))
+        .layer(deadlines)
+        .service(server);
+    app::HttpService::new(service)
+}
+
+/// `grpc.health.v1.Health` beside the tier's own calls, outside their metrics
+/// and limits: a probe must be answered even when the tier is at its call
+/// limit, and the frontends' `Watch` streams on a backend are no calls of its.
+fn with_health(service: app::HttpService, health: app::HttpService) -> app::HttpService {
+    const PREFIX: &str = "/grpc.health.v1.Health/";
+    let steer = Steer::new(
+        [service, health],
+        |req: &http::Request<axum::body::Body>, _: &[_]| {
+            usize::from(req.uri().path().starts_with(PREFIX))
+        },
+    );
+    app::HttpService::new(steer)
 }
 
 /// HTTP/2 streams at once on one connection to the frontend: hyper's default.

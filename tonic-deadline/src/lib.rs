@@ -117,10 +117,14 @@
 //! (a client that leaves mid-request) → [`context`](CallContext) (the
 //! handler's view) → [`propagate`](Propagate) (upstream calls inherit it) →
 //! [`metrics`](Metrics) (what the server observed).
+mod balance;
 mod context;
 mod cors;
 mod deadline;
+mod discover;
+mod endpoint;
 mod grpc_status;
+mod health;
 mod limit;
 mod methods;
 mod metrics;
@@ -131,12 +135,14 @@ mod request_body;
 mod shutdown;
 mod upstream;
 
+pub use balance::{Balanced, DEFAULT_REFRESH};
 pub use context::{CallContext, CancelReason, DISCONNECT_TOLERANCE, Stopped, detached};
 pub use cors::{
     CorsSettingError, DEFAULT_MAX_AGE, GRPC_WEB_EXPOSED_HEADERS, GRPC_WEB_REQUEST_HEADERS,
     GrpcWebCors, is_loopback_origin,
 };
 pub use deadline::{Deadline, DeadlineLayer};
+pub use health::Health;
 pub use limit::{ConcurrencyLimit, ConcurrencyLimitLayer, PerConnection};
 pub use methods::{Method, MethodKind, Methods};
 pub use metrics::{CallLabels, Metrics, code_name};

@@ -71,6 +71,13 @@ impl Methods {
         Ok(Methods(Arc::new(map)))
     }
 
+    /// These methods and `other`'s (e.g. [`Health::methods`](crate::Health::methods)).
+    pub fn and(self, other: Methods) -> Methods {
+        let mut map = (*self.0).clone();
+        map.extend(other.0.iter().map(|(k, v)| (k.clone(), *v)));
+        Methods(Arc::new(map))
+    }
+
     /// The method `path` names.
     pub fn lookup(&self, path: &str) -> Method {
         let kind = self.0.get(path).copied().unwrap_or(MethodKind::Unknown);

@@ -10,12 +10,12 @@ pub mod work;
 use std::{pin::Pin, time::Duration};
 
 use futures_util::Stream;
-use tonic_deadline::{Http2Client, Propagate};
+use tonic_deadline::{Balanced, Propagate};
 
 /// What frontend services call their backend through. They read its
 /// replies without tonic's 4 MiB limit: the backend is their own, and the
 /// limit that matters (`--max-message-bytes`) is on requests.
-pub type Upstream = Propagate<Http2Client>;
+pub type Upstream = Propagate<Balanced>;
 
 /// A server-streaming response.
 pub type ResponseStream<T> = Pin<Box<dyn Stream<Item = Result<T, tonic::Status>> + Send>>;

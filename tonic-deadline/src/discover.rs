@@ -1,0 +1,258 @@
+//! Which backends the balancer may send calls to, as a tower `Discover`
+//! stream: every address the upstreams' names resolve to (again every
+//! refresh period, so that a Kubernetes headless Service's pods come and go),
+//! each in while it is connected and its health (`grpc.health.v1.Health`,
+//! `Watch` of the overall status `""`) does not say NOT_SERVING.
+//!
+//! A backend is taken in as soon as it is connected, before its health has
+//! answered, and kept when it has no health service (UNIMPLEMENTED): health
+//! only takes a backend out. One that goes down is connected again, every
+//! retry period (at most the refresh period, and at most a second), until
+//! it is back.
+use std::{
+    collections::HashMap,
+    convert::Infallible,
+    net::SocketAddr,
+    sync::atomic::{AtomicBool, Ordering},
+    time::Duration,
+};
+
+use futures_util::{Stream, StreamExt};
+use http::uri::Authority;
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+use tonic::Code;
+use tonic_health::pb::{
+    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+};
+use tower::discover::Change;
+
+use crate::endpoint::{Endpoint, Loaded};
+
+/// The first wait before connecting to a backend again; it doubles up to
+/// the refresh period, or `MAX_RETRY` if that is sooner.
+const FIRST_RETRY: Duration = Duration::from_millis(100);
+/// A dead address costs a connection attempt this often at most; a restarted
+/// backend serves again within it.
+const MAX_RETRY: Duration = Duration::from_secs(1);
+
+/// One `http://host:port` the user named.
+#[derive(Clone, Debug)]
+pub(crate) struct Target {
+    pub authority: Authority,
+    host: String,
+    port: u16,
+}
+
+impl Target {
+    pub(crate) fn parse(uri: &http::Uri) -> Result<Target, String> {
+        let authority = match (uri.scheme_str(), uri.authority()) {
+            (Some("http"), Some(a)) => a.clone(),
+            _ => return Err(format!("upstream {uri} must be an http:// origin (h2c)")),
+        };
+        let port = authority
+            .port_u16()
+            .ok_or_else(|| format!("upstream {uri} names no port"))?;
+        let host = authority.host().trim_matches(['[', ']']).to_string();
+        Ok(Target {
+            authority,
+            host,
+            port,
+        })
+    }
+
+    async fn resolve(&self) -> std::io::Result<Vec<SocketAddr>> {
+        Ok(tokio::net::lookup_host((self.host.as_str(), self.port))
+            .await?
+            .collect())
+    }
+}
+
+pub(crate) type Changes =
+    std::pin::Pin<Box<dyn Stream<Item = Result<Change<SocketAddr, Loaded>, Infallible>> + Send>>;
+
+/// Starts resolving `targets` every `refresh`; returns the changes for the
+/// balancer and the number of backends in. Runs until `stop` fires (or the
+/// balancer is gone).
+pub(crate) fn start(
+    targets: Vec<Target>,
+    refresh: Duration,
+    stop: CancellationToken,
+) -> (Changes, watch::Receiver<usize>) {
+    let (changes, rx) = mpsc::unbounded_channel();
+    let (count, available) = watch::channel(0);
+    let resolver = Resolver {
+        targets,
+        refresh,
+        stop,
+        changes,
+        count,
+        watchers: HashMap::new(),
+    };
+    tokio::spawn(resolver.run());
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|change| (Ok(change), rx))
+    });
+    (Box::pin(stream), available)
+}
+
+struct Resolver {
+    targets: Vec<Target>,
+    refresh: Duration,
+    stop: CancellationToken,
+    changes: mpsc::UnboundedSender<Change<SocketAddr, Loaded>>,
+    count: watch::Sender<usize>,
+    /// One task per address, stopped by its own token.
+    watchers: HashMap<SocketAddr, CancellationToken>,
+}
+
+impl Resolver {
+    async fn run(mut self) {
+        loop {
+            self.resolve_all().await;
+            tokio::select! {
+                () = self.stop.cancelled() => break,
+                () = self.changes.closed() => break,
+                () = tokio::time::sleep(self.refresh) => {}
+            }
+        }
+        for (_, watcher) in self.watchers.drain() {
+            watcher.cancel();
+        }
+    }
+
+    async fn resolve_all(&mut self) {
+        let mut seen = Vec::new();
+        for target in &self.targets {
+            match target.resolve().await {
+                Ok(addrs) => seen.extend(addrs.into_iter().map(|a| (a, target.clone()))),
+                // A name that does not resolve for a moment keeps its backends.
+                Err(e) => {
+                    tracing::warn!(upstream = %target.authority, error = %e, "cannot resolve");
+                    let kept = self.watchers.keys().map(|a| (*a, target.clone()));
+                    seen.extend(kept.collect::<Vec<_>>());
+                }
+            }
+        }
+        for (addr, target) in &seen {
+            if !self.watchers.contains_key(addr) {
+                tracing::info!(%addr, upstream = %target.authority, "upstream backend found");
+                let token = self.stop.child_token();
+                let watcher = Watcher {
+                    addr: *addr,
+                    authority: target.authority.clone(),
+                    changes: self.changes.clone(),
+                    count: self.count.clone(),
+                    retry_max: self.refresh.min(MAX_RETRY),
+                    inside: AtomicBool::new(false),
+                };
+                tokio::spawn(watcher.run(token.clone()));
+                self.watchers.insert(*addr, token);
+            }
+        }
+        self.watchers.retain(|addr, token| {
+            let keep = seen.iter().any(|(a, _)| a == addr);
+            if !keep {
+                tracing::info!(%addr, "upstream backend no longer resolves");
+                token.cancel(); // its watcher takes it out
+            }
+            keep
+        });
+    }
+}
+
+/// Keeps one address in the balancer while it is connected and healthy.
+struct Watcher {
+    addr: SocketAddr,
+    authority: Authority,
+    changes: mpsc::UnboundedSender<Change<SocketAddr, Loaded>>,
+    count: watch::Sender<usize>,
+    retry_max: Duration,
+    /// Whether it is in the balancer now.
+    inside: AtomicBool,
+}
+
+impl Watcher {
+    async fn run(self, stop: CancellationToken) {
+        let mut retry = FIRST_RETRY.min(self.retry_max);
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => break,
+                served = self.connected() => {
+                    self.set(false);
+                    if served {
+                        retry = FIRST_RETRY.min(self.retry_max);
+                    }
+                }
+            }
+            tokio::select! {
+                () = stop.cancelled() => break,
+                () = tokio::time::sleep(retry) => {}
+            }
+            retry = (retry * 2).min(self.retry_max);
+        }
+        self.set(false);
+    }
+
+    /// One connection, for as long as it lasts; whether it served throughout.
+    async fn connected(&self) -> bool {
+        let (endpoint, closed) = match Endpoint::connect(self.addr, &self.authority).await {
+            Ok(connected) => connected,
+            Err(e) => {
+                tracing::debug!(addr = %self.addr, error = %e, "cannot connect to the backend");
+                return false;
+            }
+        };
+        self.insert(&endpoint);
+        let mut served = true;
+        let mut health = HealthClient::new(endpoint.clone());
+        let request = HealthCheckRequest {
+            service: String::new(),
+        };
+        match health.watch(request).await {
+            Ok(statuses) => {
+                let mut statuses = statuses.into_inner();
+                while let Some(Ok(status)) = statuses.next().await {
+                    if status.status() == ServingStatus::Serving {
+                        self.insert(&endpoint);
+                    } else {
+                        tracing::info!(addr = %self.addr, status = ?status.status(), "upstream backend not serving");
+                        served = false;
+                        self.set(false);
+                    }
+                }
+                // Its end (GOAWAY, a closed connection) takes the backend out.
+            }
+            // No health checking there: in for as long as it is connected.
+            Err(status) if status.code() == Code::Unimplemented => {
+                let _ = closed.await;
+            }
+            Err(status) => {
+                tracing::debug!(addr = %self.addr, %status, "backend health unknown");
+                served = false;
+            }
+        }
+        served
+    }
+
+    fn insert(&self, endpoint: &Endpoint) {
+        if !self.inside.load(Ordering::Relaxed) {
+            let _ = self
+                .changes
+                .send(Change::Insert(self.addr, endpoint.clone().loaded()));
+            self.set(true);
+        }
+    }
+
+    /// Counts the backend in or out (taking it out of the balancer).
+    fn set(&self, now: bool) {
+        if self.inside.swap(now, Ordering::Relaxed) == now {
+            return;
+        }
+        if !now {
+            let _ = self.changes.send(Change::Remove(self.addr));
+        }
+        self.count
+            .send_modify(|n| if now { *n += 1 } else { *n -= 1 });
+    }
+}
