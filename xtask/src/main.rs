@@ -17,6 +17,7 @@ mod page_tests;
 mod peers;
 mod pkg;
 mod ports;
+mod publish_check;
 mod server;
 mod setup;
 mod test;

@@ -79,6 +79,7 @@ pub fn run() -> anyhow::Result<()> {
         args.extend(packages);
         exec(command("cargo", &args).env("RUSTDOCFLAGS", "-D warnings"))?;
     }
+    crate::publish_check::run()?; // the library crates would publish (issue 20)
     // Native tests: the server's (against live in-process servers) and the
     // client core's pure logic.
     exec(&mut command("cargo", &["test", "--workspace"]))?;
