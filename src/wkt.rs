@@ -27,7 +27,13 @@ pub fn format_timestamp(seconds: i64, nanos: i32) -> Result<String, &'static str
 pub fn parse_timestamp(text: &str) -> Result<(i64, i32), &'static str> {
     const BAD: &str = "an RFC 3339 timestamp";
     let b = text.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't') {
+    // ASCII only, so the slices below fall on character boundaries.
+    if !text.is_ascii()
+        || b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't')
+    {
         return Err(BAD);
     }
     if b[13] != b':' || b[16] != b':' {
@@ -76,14 +82,20 @@ pub fn parse_timestamp(text: &str) -> Result<(i64, i32), &'static str> {
 /// A Duration as `"1.5s"`, `"-0.001s"`, `"3s"`.
 pub fn format_duration(seconds: i64, nanos: i32) -> Result<String, &'static str> {
     let same_sign = seconds == 0 || nanos == 0 || (seconds < 0) == (nanos < 0);
-    if seconds.abs() > MAX_DURATION_SECONDS || nanos.abs() >= 1_000_000_000 || !same_sign {
+    // unsigned_abs: the server's bytes may hold i64::MIN, whose abs() overflows.
+    let nanos_abs = nanos.unsigned_abs();
+    if seconds.unsigned_abs() > MAX_DURATION_SECONDS as u64
+        || nanos_abs >= 1_000_000_000
+        || !same_sign
+    {
         return Err("Duration out of range");
     }
     let sign = if seconds < 0 || nanos < 0 { "-" } else { "" };
     Ok(format!(
         "{sign}{}{}s",
         seconds.unsigned_abs(),
-        fraction(nanos.abs())
+        // Under 10^9, so it fits.
+        fraction(nanos_abs as i32)
     ))
 }
 
@@ -299,6 +311,8 @@ mod tests {
             "2023-11-14T22:13:20.Z",
             "2023-11-14T22:13:20.1234567890Z",
             "2023-11-14T24:00:00Z",
+            "2023-11-14T22:13:2é",
+            "2023-11-14T22:13:20+0é:00",
         ] {
             assert!(parse_timestamp(bad).is_err(), "{bad}");
         }
@@ -320,6 +334,8 @@ mod tests {
         assert_eq!(format_duration(0, 0).unwrap(), "0s");
         assert!(format_duration(1, -1).is_err());
         assert!(format_duration(MAX_DURATION_SECONDS + 1, 0).is_err());
+        assert!(format_duration(i64::MIN, 0).is_err());
+        assert!(format_duration(0, i32::MIN).is_err());
         assert_eq!(parse_duration("1.5s"), Ok((1, 500_000_000)));
         assert_eq!(parse_duration("-0.000000001s"), Ok((0, -1)));
         assert_eq!(parse_duration("3s"), Ok((3, 0)));

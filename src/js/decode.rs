@@ -2,6 +2,10 @@
 //! Output objects carry every field (defaults included); unset message
 //! fields, unset `optional` fields and unset oneof members are absent.
 //! Bytes that do not decode are an error (the call's INTERNAL), never a panic.
+//!
+//! The decoder builds its values through [`Build`]: JS values in the
+//! browser ([`Js`]), plain Rust values in the host's fuzz tests, so the
+//! code that reads a server's bytes is the code those tests run.
 use js_sys::{Array, BigInt, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -16,33 +20,137 @@ type Result<T> = std::result::Result<T, String>;
 
 /// Decodes `bytes` as the message `index` of `schema`.
 pub(crate) fn decode(schema: &Schema, index: usize, bytes: &[u8]) -> Result<JsValue> {
-    Decoder { schema }.message(index, bytes, 0)
+    decode_with(Js, schema, index, bytes)
 }
 
-struct Decoder<'s> {
-    schema: &'s Schema,
+/// [`decode`] building with `build`.
+pub(crate) fn decode_with<B: Build>(
+    build: B,
+    schema: &Schema,
+    index: usize,
+    bytes: &[u8],
+) -> Result<B::Value> {
+    Decoder { schema, build }.message(index, bytes, 0)
 }
 
-/// Sets `object[key] = value` as an own property. Assigning `__proto__`
-/// would set the object's prototype instead (and lose the value), so that
-/// key (a map key or a Struct key from the server, or a `json_name`) is
-/// defined.
-fn set(object: &Object, key: &str, value: &JsValue) {
-    // Defining a property on a fresh plain object cannot fail.
-    if key == "__proto__" {
-        let descriptor = Object::new();
-        for flag in ["writable", "enumerable", "configurable"] {
-            let _ = Reflect::set(&descriptor, &flag.into(), &JsValue::TRUE);
+/// How the decoder makes values. Objects and lists are handles: what is
+/// set on or pushed to one shows in every copy.
+pub(crate) trait Build {
+    type Value: Clone;
+    fn object(&self) -> Self::Value;
+    fn list(&self) -> Self::Value;
+    /// Sets `object[key] = value` as an own property.
+    fn set(&self, object: &Self::Value, key: &str, value: &Self::Value);
+    fn get(&self, object: &Self::Value, key: &str) -> Self::Value;
+    fn remove(&self, object: &Self::Value, key: &str);
+    fn push(&self, list: &Self::Value, item: &Self::Value);
+    fn null(&self) -> Self::Value;
+    fn bool(&self, value: bool) -> Self::Value;
+    fn number(&self, value: f64) -> Self::Value;
+    fn string(&self, value: &str) -> Self::Value;
+    fn bytes(&self, value: &[u8]) -> Self::Value;
+    /// A 64-bit integer as its field's `jstype` asks: BigInt, string or
+    /// number. `bits` are the two's-complement bits; `signed` says how to
+    /// read them.
+    fn int64(&self, jstype: JsType, bits: u64, signed: bool) -> Self::Value;
+    /// A map key (string, number, BigInt or boolean) as an object key.
+    fn key(&self, value: &Self::Value) -> String;
+}
+
+/// JS values, as the page gets them.
+pub(crate) struct Js;
+
+impl Build for Js {
+    type Value = JsValue;
+
+    fn object(&self) -> JsValue {
+        Object::new().into()
+    }
+
+    fn list(&self) -> JsValue {
+        Array::new().into()
+    }
+
+    /// Assigning `__proto__` would set the object's prototype instead (and
+    /// lose the value), so that key (a map key or a Struct key from the
+    /// server, or a `json_name`) is defined.
+    fn set(&self, object: &JsValue, key: &str, value: &JsValue) {
+        // Defining a property on a fresh plain object cannot fail.
+        if key == "__proto__" {
+            let descriptor = Object::new();
+            for flag in ["writable", "enumerable", "configurable"] {
+                let _ = Reflect::set(&descriptor, &flag.into(), &JsValue::TRUE);
+            }
+            let _ = Reflect::set(&descriptor, &"value".into(), value);
+            Object::define_property(object.unchecked_ref::<Object>(), &key.into(), &descriptor);
+        } else {
+            let _ = Reflect::set(object, &key.into(), value);
         }
-        let _ = Reflect::set(&descriptor, &"value".into(), value);
-        Object::define_property(object, &key.into(), &descriptor);
-    } else {
-        let _ = Reflect::set(object, &key.into(), value);
+    }
+
+    fn get(&self, object: &JsValue, key: &str) -> JsValue {
+        Reflect::get(object, &key.into()).unwrap_or_default()
+    }
+
+    fn remove(&self, object: &JsValue, key: &str) {
+        let _ = Reflect::delete_property(object.unchecked_ref::<Object>(), &key.into());
+    }
+
+    fn push(&self, list: &JsValue, item: &JsValue) {
+        list.unchecked_ref::<Array>().push(item);
+    }
+
+    fn null(&self) -> JsValue {
+        JsValue::NULL
+    }
+
+    fn bool(&self, value: bool) -> JsValue {
+        JsValue::from_bool(value)
+    }
+
+    fn number(&self, value: f64) -> JsValue {
+        JsValue::from_f64(value)
+    }
+
+    fn string(&self, value: &str) -> JsValue {
+        JsValue::from_str(value)
+    }
+
+    fn bytes(&self, value: &[u8]) -> JsValue {
+        Uint8Array::from(value).into()
+    }
+
+    fn int64(&self, jstype: JsType, bits: u64, signed: bool) -> JsValue {
+        let big: JsValue = if signed {
+            BigInt::from(bits as i64).into()
+        } else {
+            BigInt::from(bits).into()
+        };
+        match jstype {
+            JsType::BigInt => big,
+            // JS formats and converts it: no integer formatting in the package.
+            JsType::String => js_string(&big).into(),
+            JsType::Number => JsValue::from_f64(if signed {
+                bits as i64 as f64
+            } else {
+                bits as f64
+            }),
+        }
+    }
+
+    fn key(&self, value: &JsValue) -> String {
+        // Numbers, BigInts and booleans print as JSON keys print them.
+        value.as_string().unwrap_or_else(|| js_string(value))
     }
 }
 
-impl Decoder<'_> {
-    fn message(&self, index: usize, bytes: &[u8], depth: usize) -> Result<JsValue> {
+struct Decoder<'s, B> {
+    schema: &'s Schema,
+    build: B,
+}
+
+impl<B: Build> Decoder<'_, B> {
+    fn message(&self, index: usize, bytes: &[u8], depth: usize) -> Result<B::Value> {
         if depth > MAX_DEPTH {
             return Err("nested too deeply".into());
         }
@@ -50,18 +158,19 @@ impl Decoder<'_> {
         if let Some(kind) = message.wkt {
             return self.well_known(kind, index, bytes, depth);
         }
-        let object = Object::new();
+        let b = &self.build;
+        let object = b.object();
         for field in &message.fields {
             let initial = if self.is_map(field) {
-                Object::new().into()
+                b.object()
             } else if field.repeated {
-                Array::new().into()
+                b.list()
             } else if field.presence {
                 continue;
             } else {
                 self.default(field)
             };
-            set(&object, &field.json_name, &initial);
+            b.set(&object, &field.json_name, &initial);
         }
         // Singular message fields may come in pieces, which merge: their
         // bytes are gathered and decoded once at the end.
@@ -84,9 +193,7 @@ impl Decoder<'_> {
                 };
                 expect(wire_type, LEN).map_err(|e| fail(&e))?;
                 let (key, value) = self.map_entry(entry, r.len_delimited()?, depth)?;
-                let map =
-                    Reflect::get(&object, &field.json_name.as_str().into()).unwrap_or_default();
-                set(map.unchecked_ref(), &key, &value);
+                b.set(&b.get(&object, &field.json_name), &key, &value);
             } else if let Kind::Message(_) = field.kind {
                 expect(wire_type, LEN).map_err(|e| fail(&e))?;
                 let bytes = r.len_delimited()?;
@@ -112,7 +219,7 @@ impl Decoder<'_> {
                 if field.repeated {
                     self.push(&object, field, &item);
                 } else {
-                    set(&object, &field.json_name, &item);
+                    b.set(&object, &field.json_name, &item);
                 }
             }
         }
@@ -122,7 +229,7 @@ impl Decoder<'_> {
                 .is_none_or(|o| oneof_last[o] == Some(field.number))
             {
                 let value = self.field_message(field, &bytes, depth)?;
-                set(&object, &field.json_name, &value);
+                b.set(&object, &field.json_name, &value);
             }
         }
         // Only the last member of each oneof stays.
@@ -130,24 +237,22 @@ impl Decoder<'_> {
             if let Some(o) = field.oneof
                 && oneof_last[o] != Some(field.number)
             {
-                let _ = Reflect::delete_property(&object, &field.json_name.as_str().into());
+                b.remove(&object, &field.json_name);
             }
         }
-        Ok(object.into())
+        Ok(object)
     }
 
     fn is_map(&self, field: &Field) -> bool {
         matches!(field.kind, Kind::Message(m) if field.repeated && self.schema.messages[m].map_entry)
     }
 
-    fn push(&self, object: &Object, field: &Field, item: &JsValue) {
-        let list: Array = Reflect::get(object, &field.json_name.as_str().into())
-            .unwrap_or_default()
-            .into();
-        list.push(item);
+    fn push(&self, object: &B::Value, field: &Field, item: &B::Value) {
+        let b = &self.build;
+        b.push(&b.get(object, &field.json_name), item);
     }
 
-    fn field_message(&self, field: &Field, bytes: &[u8], depth: usize) -> Result<JsValue> {
+    fn field_message(&self, field: &Field, bytes: &[u8], depth: usize) -> Result<B::Value> {
         let Kind::Message(index) = field.kind else {
             unreachable!("called for message fields")
         };
@@ -155,7 +260,7 @@ impl Decoder<'_> {
     }
 
     /// A map entry's key (as the string a JS object key is) and value.
-    fn map_entry(&self, entry: usize, bytes: &[u8], depth: usize) -> Result<(String, JsValue)> {
+    fn map_entry(&self, entry: usize, bytes: &[u8], depth: usize) -> Result<(String, B::Value)> {
         let fields = &self.schema.messages[entry].fields;
         let (key_field, value_field) = (&fields[0], &fields[1]);
         let mut key = None;
@@ -172,12 +277,9 @@ impl Decoder<'_> {
                 _ => r.skip(wire_type)?,
             }
         }
-        let key = key.unwrap_or_else(|| self.default(key_field));
-        let key = match key.as_string() {
-            Some(text) => text,
-            // Numbers, BigInts and booleans print as JSON keys print them.
-            None => js_string(&key),
-        };
+        let key = self
+            .build
+            .key(&key.unwrap_or_else(|| self.default(key_field)));
         let value = match value {
             Some(v) => v,
             None if matches!(value_field.kind, Kind::Message(_)) => {
@@ -189,61 +291,77 @@ impl Decoder<'_> {
     }
 
     /// The value of an unset field without presence.
-    fn default(&self, field: &Field) -> JsValue {
+    fn default(&self, field: &Field) -> B::Value {
+        let b = &self.build;
         match field.kind {
-            Kind::String => JsValue::from_str(""),
-            Kind::Bool => JsValue::FALSE,
-            Kind::Bytes => Uint8Array::new_with_length(0).into(),
+            Kind::String => b.string(""),
+            Kind::Bool => b.bool(false),
+            Kind::Bytes => b.bytes(&[]),
             Kind::Enum(index) => self.enum_value(index, 0),
-            kind if kind.is_64_bit() => int64(field.jstype, 0, false),
-            _ => JsValue::from_f64(0.0),
+            kind if kind.is_64_bit() => b.int64(field.jstype, 0, false),
+            _ => b.number(0.0),
         }
     }
 
-    fn enum_value(&self, index: usize, number: i32) -> JsValue {
+    fn enum_value(&self, index: usize, number: i32) -> B::Value {
         let enumeration = &self.schema.enums[index];
         if enumeration.is_null_value() {
-            return JsValue::NULL;
+            return self.build.null();
         }
         match enumeration.name_of(number) {
-            Some(name) => JsValue::from_str(name),
-            None => JsValue::from_f64(number.into()),
+            Some(name) => self.build.string(name),
+            None => self.build.number(number.into()),
         }
     }
 
-    fn scalar(&self, field: &Field, wire_type: u8, r: &mut Reader) -> Result<JsValue> {
+    fn scalar(&self, field: &Field, wire_type: u8, r: &mut Reader) -> Result<B::Value> {
         let wanted = packed_wire_type(field.kind);
         expect(wire_type, wanted)?;
+        let b = &self.build;
+        let number = |n: f64| b.number(n);
         Ok(match field.kind {
-            Kind::Double => float(f64::from_bits(r.fixed64()?)),
-            Kind::Float => float(f32::from_bits(r.fixed32()?).into()),
-            Kind::Int32 => JsValue::from_f64(f64::from(r.varint()? as i32)),
-            Kind::SInt32 => JsValue::from_f64(f64::from(wire::unzigzag32(r.varint()?))),
-            Kind::UInt32 => JsValue::from_f64(f64::from(r.varint()? as u32)),
-            Kind::Fixed32 => JsValue::from_f64(f64::from(r.fixed32()?)),
-            Kind::SFixed32 => JsValue::from_f64(f64::from(r.fixed32()? as i32)),
-            Kind::Int64 => int64(field.jstype, r.varint()?, true),
-            Kind::SInt64 => int64(field.jstype, wire::unzigzag64(r.varint()?) as u64, true),
-            Kind::SFixed64 => int64(field.jstype, r.fixed64()?, true),
-            Kind::UInt64 => int64(field.jstype, r.varint()?, false),
-            Kind::Fixed64 => int64(field.jstype, r.fixed64()?, false),
-            Kind::Bool => JsValue::from_bool(r.varint()? != 0),
+            Kind::Double => self.float(f64::from_bits(r.fixed64()?)),
+            Kind::Float => self.float(f32::from_bits(r.fixed32()?).into()),
+            Kind::Int32 => number(f64::from(r.varint()? as i32)),
+            Kind::SInt32 => number(f64::from(wire::unzigzag32(r.varint()?))),
+            Kind::UInt32 => number(f64::from(r.varint()? as u32)),
+            Kind::Fixed32 => number(f64::from(r.fixed32()?)),
+            Kind::SFixed32 => number(f64::from(r.fixed32()? as i32)),
+            Kind::Int64 => b.int64(field.jstype, r.varint()?, true),
+            Kind::SInt64 => b.int64(field.jstype, wire::unzigzag64(r.varint()?) as u64, true),
+            Kind::SFixed64 => b.int64(field.jstype, r.fixed64()?, true),
+            Kind::UInt64 => b.int64(field.jstype, r.varint()?, false),
+            Kind::Fixed64 => b.int64(field.jstype, r.fixed64()?, false),
+            Kind::Bool => b.bool(r.varint()? != 0),
             Kind::Enum(index) => self.enum_value(index, r.varint()? as i32),
-            Kind::String => JsValue::from_str(utf8(r.len_delimited()?)?),
-            Kind::Bytes => Uint8Array::from(r.len_delimited()?).into(),
+            Kind::String => b.string(utf8(r.len_delimited()?)?),
+            Kind::Bytes => b.bytes(r.len_delimited()?),
             Kind::Message(_) => unreachable!("messages are not scalars"),
         })
     }
 
-    fn well_known(&self, kind: Wkt, index: usize, bytes: &[u8], depth: usize) -> Result<JsValue> {
+    /// A float as JS gets it: a number, or `"NaN"`, `"Infinity"`, `"-Infinity"`.
+    fn float(&self, value: f64) -> B::Value {
+        let b = &self.build;
+        if value.is_nan() {
+            b.string("NaN")
+        } else if value.is_infinite() {
+            b.string(if value > 0.0 { "Infinity" } else { "-Infinity" })
+        } else {
+            b.number(value)
+        }
+    }
+
+    fn well_known(&self, kind: Wkt, index: usize, bytes: &[u8], depth: usize) -> Result<B::Value> {
+        let b = &self.build;
         Ok(match kind {
             Wkt::Timestamp => {
                 let (seconds, nanos) = seconds_and_nanos(bytes)?;
-                wkt::format_timestamp(seconds, nanos)?.into()
+                b.string(&wkt::format_timestamp(seconds, nanos)?)
             }
             Wkt::Duration => {
                 let (seconds, nanos) = seconds_and_nanos(bytes)?;
-                wkt::format_duration(seconds, nanos)?.into()
+                b.string(&wkt::format_duration(seconds, nanos)?)
             }
             Wkt::FieldMask => {
                 let mut paths = Vec::new();
@@ -255,7 +373,7 @@ impl Decoder<'_> {
                     }
                     Ok(false)
                 })?;
-                wkt::field_mask_to_json(&paths)?.into()
+                b.string(&wkt::field_mask_to_json(&paths)?)
             }
             Wkt::Wrapper => {
                 let field = &self.schema.messages[index].fields[0];
@@ -275,14 +393,15 @@ impl Decoder<'_> {
         })
     }
 
-    fn json_struct(&self, bytes: &[u8], depth: usize) -> Result<JsValue> {
-        let object = Object::new();
+    fn json_struct(&self, bytes: &[u8], depth: usize) -> Result<B::Value> {
+        let b = &self.build;
+        let object = b.object();
         each_field(bytes, |number, wire_type, r| {
             if number != 1 {
                 return Ok(false);
             }
             expect(wire_type, LEN)?;
-            let (mut key, mut value) = (String::new(), JsValue::NULL);
+            let (mut key, mut value) = (String::new(), b.null());
             each_field(r.len_delimited()?, |number, wire_type, r| {
                 match number {
                     1 => {
@@ -297,39 +416,41 @@ impl Decoder<'_> {
                 }
                 Ok(true)
             })?;
-            set(&object, &key, &value);
+            b.set(&object, &key, &value);
             Ok(true)
         })?;
-        Ok(object.into())
+        Ok(object)
     }
 
-    fn json_list(&self, bytes: &[u8], depth: usize) -> Result<JsValue> {
-        let list = Array::new();
+    fn json_list(&self, bytes: &[u8], depth: usize) -> Result<B::Value> {
+        let b = &self.build;
+        let list = b.list();
         each_field(bytes, |number, wire_type, r| {
             if number != 1 {
                 return Ok(false);
             }
             expect(wire_type, LEN)?;
-            list.push(&self.json_value(r.len_delimited()?, depth + 1)?);
+            b.push(&list, &self.json_value(r.len_delimited()?, depth + 1)?);
             Ok(true)
         })?;
-        Ok(list.into())
+        Ok(list)
     }
 
-    fn json_value(&self, bytes: &[u8], depth: usize) -> Result<JsValue> {
+    fn json_value(&self, bytes: &[u8], depth: usize) -> Result<B::Value> {
         if depth > MAX_DEPTH {
             return Err("nested too deeply".into());
         }
+        let b = &self.build;
         let mut value = None;
         each_field(bytes, |number, wire_type, r| {
             value = Some(match (number, wire_type) {
                 (1, VARINT) => {
                     r.varint()?;
-                    JsValue::NULL
+                    b.null()
                 }
-                (2, I64) => JsValue::from_f64(f64::from_bits(r.fixed64()?)),
-                (3, LEN) => JsValue::from_str(utf8(r.len_delimited()?)?),
-                (4, VARINT) => JsValue::from_bool(r.varint()? != 0),
+                (2, I64) => b.number(f64::from_bits(r.fixed64()?)),
+                (3, LEN) => b.string(utf8(r.len_delimited()?)?),
+                (4, VARINT) => b.bool(r.varint()? != 0),
                 (5, LEN) => self.json_struct(r.len_delimited()?, depth + 1)?,
                 (6, LEN) => self.json_list(r.len_delimited()?, depth + 1)?,
                 (1..=6, _) => return Err("google.protobuf.Value: wrong wire type".into()),
@@ -396,35 +517,4 @@ fn expect(wire_type: u8, wanted: u8) -> Result<()> {
 
 fn utf8(bytes: &[u8]) -> Result<&str> {
     std::str::from_utf8(bytes).map_err(|_| "a string is not valid UTF-8".into())
-}
-
-/// A float as JS gets it: a number, or `"NaN"`, `"Infinity"`, `"-Infinity"`.
-fn float(value: f64) -> JsValue {
-    if value.is_nan() {
-        "NaN".into()
-    } else if value.is_infinite() {
-        if value > 0.0 { "Infinity" } else { "-Infinity" }.into()
-    } else {
-        JsValue::from_f64(value)
-    }
-}
-
-/// A 64-bit integer as its field's `jstype` asks: BigInt, string or number.
-/// `bits` are the two's-complement bits; `signed` says how to read them.
-fn int64(jstype: JsType, bits: u64, signed: bool) -> JsValue {
-    let big: JsValue = if signed {
-        BigInt::from(bits as i64).into()
-    } else {
-        BigInt::from(bits).into()
-    };
-    match jstype {
-        JsType::BigInt => big,
-        // JS formats and converts it: no integer formatting in the package.
-        JsType::String => js_string(&big).into(),
-        JsType::Number => JsValue::from_f64(if signed {
-            bits as i64 as f64
-        } else {
-            bits as f64
-        }),
-    }
 }

@@ -9,6 +9,8 @@ mod encode;
 mod error;
 mod options;
 mod registry;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod response_fuzz;
 mod stream;
 mod transport;
 mod value;
