@@ -3,30 +3,77 @@
 //! limits and its per-connection call limit; on shutdown it stops accepting
 //! and waits for the open connections to finish.
 //!
+//! Slow and idle connections are closed ([`Timeouts`]): an HTTP/1.1 request
+//! header must arrive in time (hyper's `header_read_timeout`), a connection
+//! with no call open is closed after a while (GOAWAY first for HTTP/2), and
+//! HTTP/2 peers that are gone without a FIN are found by PING. Otherwise
+//! enough clients that send half a header, or nothing, would hold every
+//! file descriptor the process may have (slowloris).
+//!
 //! hyper-util's server rather than `axum::serve`, which cannot set HTTP/2's
 //! `max_concurrent_streams` nor serve TLS.
-use std::{sync::Arc, time::Duration};
+use std::{
+    convert::Infallible,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use axum::body::Body;
+use http_body_util::BodyExt as _;
 use hyper::body::Incoming;
 use hyper_util::{
-    rt::{TokioExecutor, TokioIo},
-    server::{conn::auto, graceful::GracefulShutdown},
+    rt::{TokioExecutor, TokioIo, TokioTimer},
+    server::conn::auto,
     service::TowerToHyperService,
 };
 use tokio::{
     io::{AsyncRead, AsyncWrite},
     net::TcpListener,
+    sync::Notify,
+    time::Instant,
 };
 use tokio_rustls::TlsAcceptor;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tonic_deadline::PerConnection;
-use tower::ServiceExt as _;
+use tower::{ServiceExt as _, util::BoxCloneService};
 use tower_http::add_extension::AddExtension;
 
 use crate::app::HttpService;
 
 /// A handshake that has not finished by then is a client gone astray.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// After an idle connection is told to close, how long it may take to.
+const IDLE_CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+/// How long a connection may be slow or idle before it is closed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// An HTTP/1.1 request's header must have fully arrived this long after
+    /// the server started reading it.
+    pub header_read: Duration,
+    /// A connection with no call open (none yet, or none since the last
+    /// one ended) is closed after this long. Longer than a proxy's own idle
+    /// time for its upstream connections (nginx: 60 s), so that the proxy
+    /// closes first and never sends on a connection closing under it.
+    pub idle: Duration,
+    /// HTTP/2: a PING this often, and the connection closed if it is not
+    /// answered within [`keepalive_timeout`](Self::keepalive_timeout): a
+    /// peer gone without a FIN is found even while its calls are open.
+    pub keepalive_interval: Duration,
+    pub keepalive_timeout: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            header_read: Duration::from_secs(10),
+            idle: Duration::from_secs(75),
+            keepalive_interval: Duration::from_secs(30),
+            keepalive_timeout: Duration::from_secs(20),
+        }
+    }
+}
 
 /// How a tier serves its connections.
 pub struct Serving {
@@ -38,6 +85,7 @@ pub struct Serving {
     pub max_streams: u32,
     /// Calls at once on one connection, if limited.
     pub per_connection: Option<usize>,
+    pub timeouts: Timeouts,
 }
 
 /// Serves connections from `listener` until `stop` fires, then stops
@@ -54,17 +102,28 @@ pub async fn serve(
         tls,
         max_streams,
         per_connection,
+        timeouts,
     } = serving;
     let acceptor = tls.map(TlsAcceptor::from);
     let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(timeouts.header_read);
     // A client that aborts many calls at once resets many streams before the
     // server has accepted them; past h2's default of 20 such resets the
     // server would close the connection (GOAWAY) and fail its other calls.
     builder
         .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(timeouts.keepalive_interval)
+        .keep_alive_timeout(timeouts.keepalive_timeout)
         .max_concurrent_streams(max_streams)
         .max_pending_accept_reset_streams(max_streams as usize);
-    let graceful = GracefulShutdown::new();
+    // Connections are shut down one by one (on `stop`, or when idle), so
+    // each watches a token rather than hyper-util's GracefulShutdown.
+    let stopping = CancellationToken::new();
+    let connections = TaskTracker::new();
     let mut stop = std::pin::pin!(stop);
     loop {
         let (tcp, peer) = tokio::select! {
@@ -83,11 +142,12 @@ pub async fn serve(
         let _ = tcp.set_nodelay(true);
         let connection = Connection {
             builder: builder.clone(),
-            watcher: graceful.watcher(),
+            stopping: stopping.clone(),
+            idle_timeout: timeouts.idle,
             service: connection_service(&service, per_connection),
         };
         let acceptor = acceptor.clone();
-        tokio::spawn(async move {
+        connections.spawn(async move {
             let Some(acceptor) = acceptor else {
                 return connection.serve(tcp, peer).await;
             };
@@ -99,14 +159,17 @@ pub async fn serve(
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    stopping.cancel();
+    connections.close();
+    connections.wait().await;
     Ok(())
 }
 
 /// What one accepted connection is served with.
 struct Connection {
     builder: auto::Builder<TokioExecutor>,
-    watcher: hyper_util::server::graceful::Watcher,
+    stopping: CancellationToken,
+    idle_timeout: Duration,
     service: HttpService,
 }
 
@@ -115,16 +178,114 @@ impl Connection {
     where
         I: AsyncRead + AsyncWrite + Send + Unpin + 'static,
     {
-        let service = self
-            .service
-            .map_request(|req: http::Request<Incoming>| req.map(Body::new));
+        let calls = Calls::default();
+        let service = calls.counting(self.service);
         let connection = self
             .builder
             .serve_connection_with_upgrades(TokioIo::new(io), TowerToHyperService::new(service));
-        if let Err(e) = self.watcher.watch(connection.into_owned()).await {
-            // A client that goes away is no error of ours.
+        let mut connection = std::pin::pin!(connection);
+        let ended = tokio::select! {
+            ended = connection.as_mut() => ended,
+            () = self.stopping.cancelled() => {
+                connection.as_mut().graceful_shutdown();
+                connection.await
+            }
+            () = calls.idle_for(self.idle_timeout) => {
+                tracing::debug!(%peer, "closing an idle connection");
+                connection.as_mut().graceful_shutdown();
+                // One that is halfway through a request header does not
+                // close on its own: dropping it closes the socket.
+                tokio::time::timeout(IDLE_CLOSE_GRACE, connection)
+                    .await
+                    .unwrap_or(Ok(()))
+            }
+        };
+        if let Err(e) = ended {
+            // A client that goes away (or too slowly) is no error of ours.
             tracing::debug!(%peer, error = %e, "connection ended with an error");
         }
+    }
+}
+
+/// The calls open on one connection, and when the last one ended.
+#[derive(Clone)]
+struct Calls(Arc<CallsState>);
+
+struct CallsState {
+    /// Calls open, and when the count last changed.
+    open: Mutex<(usize, Instant)>,
+    changed: Notify,
+}
+
+impl Default for Calls {
+    fn default() -> Self {
+        Calls(Arc::new(CallsState {
+            open: Mutex::new((0, Instant::now())),
+            changed: Notify::new(),
+        }))
+    }
+}
+
+impl Calls {
+    /// `service`, counting each request as open until its response body
+    /// has ended or been dropped.
+    fn counting(
+        &self,
+        service: HttpService,
+    ) -> BoxCloneService<http::Request<Incoming>, http::Response<Body>, Infallible> {
+        let calls = self.clone();
+        let service = service.map_request(|req: http::Request<Incoming>| req.map(Body::new));
+        BoxCloneService::new(tower::service_fn(move |req| {
+            let open = calls.open();
+            let response = service.clone().oneshot(req);
+            async move {
+                let response = response.await?;
+                Ok(response.map(|body| {
+                    Body::new(body.map_frame(move |frame| {
+                        let _open = &open; // dropped with the body
+                        frame
+                    }))
+                }))
+            }
+        }))
+    }
+
+    fn open(&self) -> OpenCall {
+        self.update(|n| n + 1);
+        OpenCall(self.clone())
+    }
+
+    fn update(&self, f: impl FnOnce(usize) -> usize) {
+        let mut open = self.0.open.lock().unwrap_or_else(|e| e.into_inner());
+        *open = (f(open.0), Instant::now());
+        self.0.changed.notify_one();
+    }
+
+    /// Resolves once no call has been open for `timeout`.
+    async fn idle_for(&self, timeout: Duration) {
+        loop {
+            let (open, since) = *self.0.open.lock().unwrap_or_else(|e| e.into_inner());
+            if open > 0 {
+                self.0.changed.notified().await;
+                continue;
+            }
+            if since.elapsed() >= timeout {
+                return;
+            }
+            tokio::select! {
+                () = self.0.changed.notified() => {}
+                () = tokio::time::sleep_until(since + timeout) => {}
+            }
+        }
+    }
+}
+
+/// One open call; dropping it ends it.
+struct OpenCall(Calls);
+
+impl Drop for OpenCall {
+    fn drop(&mut self) {
+        self.0.update(|n| n - 1);
     }
 }
 

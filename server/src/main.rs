@@ -76,6 +76,21 @@ struct Args {
     /// The deadline of calls that carry no grpc-timeout, e.g. 30s.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     default_timeout: Option<Duration>,
+    /// Close an HTTP/1.1 connection whose request header has not fully
+    /// arrived this long after the server began reading it.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    header_read_timeout: Duration,
+    /// Close a connection with no call open for this long (HTTP/2: GOAWAY
+    /// first); longer than a proxy's idle time for its upstreams (nginx: 60s).
+    #[arg(long, value_name = "DURATION", default_value = "75s", value_parser = parse_duration)]
+    idle_timeout: Duration,
+    /// HTTP/2: PING a connection this often, and close it when a PING is not
+    /// answered within --http2-keepalive-timeout (a peer gone without a FIN).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    http2_keepalive_interval: Duration,
+    /// How long an HTTP/2 PING may go unanswered.
+    #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = parse_duration)]
+    http2_keepalive_timeout: Duration,
 }
 
 /// An origin as browsers send it (`https://app.example.com`), never `*`.
@@ -154,6 +169,12 @@ async fn main() -> anyhow::Result<()> {
             max_calls: args.max_calls,
             max_calls_per_connection: args.max_calls_per_connection,
             default_timeout: args.default_timeout,
+            connections: demo_server::accept::Timeouts {
+                header_read: args.header_read_timeout,
+                idle: args.idle_timeout,
+                keepalive_interval: args.http2_keepalive_interval,
+                keepalive_timeout: args.http2_keepalive_timeout,
+            },
         },
     })
     .await?;

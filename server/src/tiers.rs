@@ -66,6 +66,8 @@ pub struct Limits {
     pub max_calls_per_connection: Option<usize>,
     /// The deadline of calls that carry none.
     pub default_timeout: Option<Duration>,
+    /// How long a connection may be slow or idle.
+    pub connections: accept::Timeouts,
 }
 
 impl Default for Limits {
@@ -75,6 +77,7 @@ impl Default for Limits {
             max_calls: None,
             max_calls_per_connection: None,
             default_timeout: None,
+            connections: accept::Timeouts::default(),
         }
     }
 }
@@ -172,7 +175,18 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         );
         let service = with_health(service, health);
         let addr = config.backend_addr;
-        running.backend = Some(serve(&mut running, "backend", addr, service, None, None).await?);
+        running.backend = Some(
+            serve(
+                &mut running,
+                "backend",
+                addr,
+                service,
+                None,
+                None,
+                &config.limits,
+            )
+            .await?,
+        );
     }
 
     if config.role != Role::Backend {
@@ -228,8 +242,18 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         let tls = config.tls.as_ref().map(|t| t.config.clone());
         let per_connection = config.limits.max_calls_per_connection;
         let addr = config.addr;
-        running.frontend =
-            Some(serve(&mut running, "frontend", addr, service, tls, per_connection).await?);
+        running.frontend = Some(
+            serve(
+                &mut running,
+                "frontend",
+                addr,
+                service,
+                tls,
+                per_connection,
+                &config.limits,
+            )
+            .await?,
+        );
         info!(upstream = ?upstream_urls, "frontend calls its backends");
     }
     Ok(running)
@@ -286,6 +310,7 @@ async fn serve(
     service: app::HttpService,
     tls: Option<Arc<rustls::ServerConfig>>,
     per_connection: Option<usize>,
+    limits: &Limits,
 ) -> anyhow::Result<SocketAddr> {
     let listener = TcpListener::bind(addr)
         .await
@@ -304,6 +329,7 @@ async fn serve(
         tls,
         max_streams,
         per_connection,
+        timeouts: limits.connections,
     };
     running.tasks.spawn(accept::serve(listener, serving, stop));
     Ok(local)
