@@ -18,6 +18,7 @@ mod peers;
 mod pkg;
 mod ports;
 mod publish_check;
+mod rust_app_tests;
 mod server;
 mod setup;
 mod test;

@@ -4,6 +4,10 @@ use std::{
     io::{BufRead, BufReader, Read, Write},
     net::TcpStream,
     process::{Child, Command, Stdio},
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -86,14 +90,53 @@ impl Server {
         Ok(server)
     }
 
-    /// Runs the server in the foreground until it exits (the demo).
-    pub fn wait(mut self) -> anyhow::Result<()> {
-        let status = self.child.wait()?;
-        if !status.success() {
-            bail!("demo-server exited: {status}");
+    /// Runs the server in the foreground until it exits or `stop` is set
+    /// (by [`stop_on_signals`]); then it is stopped gracefully.
+    pub fn run_until(mut self, stop: &AtomicBool) -> anyhow::Result<()> {
+        while !stop.load(Ordering::Relaxed) {
+            if let Some(status) = self.child.try_wait()? {
+                if !status.success() {
+                    bail!("demo-server exited: {status}");
+                }
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(100));
         }
+        eprintln!("xtask: stopping demo-server");
+        terminate(&mut self.child, SHUTDOWN_GRACE);
         Ok(())
     }
+}
+
+/// How long a server may drain after SIGTERM before it is killed.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// A flag that SIGINT and SIGTERM set instead of ending xtask, so that it
+/// can stop the servers it started rather than leave them orphaned holding
+/// their ports. Install it right before starting them: until then the
+/// signals' default (exit) is what a build in progress should get.
+pub fn stop_on_signals() -> anyhow::Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, stop.clone())?;
+    }
+    Ok(stop)
+}
+
+/// SIGTERM to `child` (our servers and nginx shut down cleanly on it), then
+/// SIGKILL if it is still running after `grace`; reaps it either way.
+pub fn terminate(child: &mut Child, grace: Duration) {
+    // Not one that has exited: its pid may be another process's by now.
+    if matches!(child.try_wait(), Ok(None)) {
+        // std has no SIGTERM; `kill` is in every Debian base system.
+        let _ = Command::new("kill").arg(child.id().to_string()).status();
+    }
+    let until = Instant::now() + grace;
+    while matches!(child.try_wait(), Ok(None)) && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// Waits (30 s at most) until `GET /metrics` answers 200 on `addr` over

@@ -27,6 +27,8 @@ pub enum Step {
     Cluster,
     /// The JS API suite in WebKit.
     Webkit,
+    /// The Rust frontend example in Chromium; SIGTERM to `cargo xtask demo`.
+    RustApp,
 }
 
 pub fn run_step(step: Step) -> anyhow::Result<()> {
@@ -41,6 +43,10 @@ pub fn run_step(step: Step) -> anyhow::Result<()> {
         Step::Webkit => {
             let server = Server::start(&ports::addr(TEST_PORT))?;
             webkit_tests::run(&server.url)
+        }
+        Step::RustApp => {
+            let server = Server::start(&ports::addr(TEST_PORT))?;
+            crate::rust_app_tests::run(&server.url)
         }
     }
 }
@@ -90,6 +96,7 @@ pub fn run() -> anyhow::Result<()> {
     package_tests::run()?;
     webkit_tests::run(&server.url)?;
     page_tests::run(&server.url)?;
+    crate::rust_app_tests::run(&server.url)?;
     h2_tests::run(Some(&server.url))?;
     // The packed package in a Vite + TypeScript app and a plain page (issue 11).
     let consumer = [
