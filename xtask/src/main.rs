@@ -10,6 +10,7 @@ mod cluster_tests;
 mod cmd;
 mod demo;
 mod dist;
+mod example_server_tests;
 mod h2_tests;
 mod package;
 mod package_tests;
