@@ -1,0 +1,157 @@
+//! The Rust-side signals: `CallScope` (aborts when dropped),
+//! `navigation_signal()`, and the abort reason a status carries back,
+//! against the live demo server.
+#![cfg(target_arch = "wasm32")]
+
+mod support;
+
+use grpc_web_abort::{CallScope, Channel, RequestExt, StatusExt, navigation_signal};
+use support::*;
+use tonic::{Code, Request, Status};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::*;
+use wasm_tests::proto::{
+    HelloRequest, WatchRequest, greeter_client::GreeterClient, updates_client::UpdatesClient,
+};
+use web_sys::{AbortController, AbortSignal, DomException};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// A greeting the server delays by 10 s, under `signal`.
+async fn slow_hello(signal: AbortSignal) -> Status {
+    let mut greeter = GreeterClient::new(Channel::new(SERVER));
+    let request = Request::new(HelloRequest {
+        name: "signals".into(),
+        delay_ms: 10_000,
+    })
+    .with_signal(&signal);
+    greeter.say_hello(request).await.unwrap_err()
+}
+
+fn dom_exception(reason: &JsValue) -> &DomException {
+    reason
+        .dyn_ref::<DomException>()
+        .unwrap_or_else(|| panic!("not a DOMException: {reason:?}"))
+}
+
+#[wasm_bindgen_test]
+async fn dropping_a_call_scope_cancels_its_call_and_the_server_stops() {
+    let before = Metrics::scrape().await;
+    let scope = CallScope::new();
+    let call = slow_hello(scope.signal());
+    let unmount = async {
+        sleep(200).await;
+        drop(scope);
+    };
+    let (status, ()) = futures_util::join!(call, unmount);
+    assert_eq!(status.code(), Code::Cancelled);
+    let reason = status.abort_reason().expect("a signal ended the call");
+    let reason = dom_exception(&reason);
+    assert_eq!(reason.name(), "AbortError");
+    assert_eq!(reason.message(), "the call's scope was dropped");
+    server_settled(&before, GREETER, &["Canceled"]).await;
+}
+
+#[wasm_bindgen_test]
+async fn the_abort_reason_is_the_very_value_the_signal_aborted_with() {
+    let controller = AbortController::new().unwrap();
+    let reason: JsValue = js_sys::Object::new().into();
+    let call = slow_hello(controller.signal());
+    let abort = async {
+        sleep(100).await;
+        controller.abort_with_reason(&reason);
+    };
+    let (status, ()) = futures_util::join!(call, abort);
+    assert_eq!(status.code(), Code::Cancelled);
+    // `==` on JsValues is `Object.is`: the same object, not a copy.
+    assert_eq!(status.abort_reason(), Some(reason));
+
+    // A string reason too; an already-aborted signal carries it as well.
+    let aborted = AbortSignal::abort_with_reason(&"user left".into());
+    let status = slow_hello(aborted).await;
+    assert_eq!(
+        status.abort_reason().and_then(|r| r.as_string()).as_deref(),
+        Some("user left")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_status_no_signal_ended_has_no_abort_reason() {
+    let mut greeter = GreeterClient::new(Channel::new(SERVER));
+    let request = Request::new(HelloRequest {
+        name: "signals".into(),
+        delay_ms: 5_000,
+    })
+    .with_timeout(std::time::Duration::from_millis(100));
+    let status = greeter.say_hello(request).await.unwrap_err();
+    assert_eq!(status.code(), Code::DeadlineExceeded);
+    assert_eq!(status.abort_reason(), None);
+}
+
+#[wasm_bindgen_test]
+async fn a_linked_scope_ends_with_its_parent_and_keeps_the_parents_reason() {
+    let parent = AbortController::new().unwrap();
+    let scope = CallScope::linked(&parent.signal());
+    let call = slow_hello(scope.signal());
+    let abort = async {
+        sleep(100).await;
+        parent.abort_with_reason(&"parent".into());
+    };
+    let (status, ()) = futures_util::join!(call, abort);
+    assert_eq!(status.code(), Code::Cancelled);
+    assert_eq!(
+        status.abort_reason().and_then(|r| r.as_string()).as_deref(),
+        Some("parent")
+    );
+    // Cancel (`abort`) on a fresh scope: CANCELLED with the scope's own reason.
+    let scope = CallScope::new();
+    scope.abort();
+    let status = slow_hello(scope.signal()).await;
+    let reason = status.abort_reason().unwrap();
+    assert_eq!(dom_exception(&reason).message(), "the call was cancelled");
+}
+
+#[wasm_bindgen_test]
+async fn navigation_signal_ends_a_stream_at_the_next_navigation() {
+    let before = Metrics::scrape().await;
+    let signal = navigation_signal();
+    assert!(!signal.aborted());
+    let mut updates = UpdatesClient::new(Channel::new(SERVER));
+    let request = Request::new(WatchRequest {
+        topic: "navigation".into(),
+        interval_ms: 20,
+        limit: 0,
+    })
+    .with_signal(&signal);
+    let mut stream = updates.watch(request).await.unwrap().into_inner();
+    assert!(stream.message().await.unwrap().is_some());
+    // A same-document navigation: the Navigation API's `navigate` where the
+    // browser has it, `hashchange` where not.
+    let location = web_sys::window().unwrap().location();
+    location
+        .set_hash(&format!("navigated-{}", now() as u64))
+        .unwrap();
+    let status = loop {
+        match stream.message().await {
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("an endless stream ended"),
+            Err(status) => break status,
+        }
+    };
+    assert_eq!(status.code(), Code::Cancelled);
+    let reason = status.abort_reason().unwrap();
+    let reason = dom_exception(&reason);
+    assert_eq!(reason.name(), "AbortError");
+    assert!(
+        [
+            "the page navigated (navigate)",
+            "the page navigated (hashchange)"
+        ]
+        .contains(&reason.message().as_str()),
+        "{}",
+        reason.message()
+    );
+    server_settled(&before, UPDATES, &["Canceled"]).await;
+    // A new signal is live again; the old one stays aborted.
+    assert!(!navigation_signal().aborted());
+}
