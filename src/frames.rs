@@ -12,6 +12,9 @@ const TRAILERS: u8 = 0x80;
 
 /// gRPC clients' default receive limit (grpc-go, grpc-java, tonic): 4 MiB.
 pub const DEFAULT_MAX_RECEIVE: usize = 4 << 20;
+/// The trailers frame's own limit, whatever the messages' is: trailers are
+/// metadata, a few lines (and more than browsers allow in headers).
+const MAX_TRAILERS: u32 = 1 << 20;
 
 #[cfg(feature = "js-api")]
 /// One whole frame.
@@ -94,12 +97,17 @@ impl Frames {
 
 /// A frame header's flags and length, refused if the flags are not a
 /// message's or the trailers' (compressed or unknown: INTERNAL) or the
-/// length is over `limit` (RESOURCE_EXHAUSTED, naming `option`).
+/// length is over the limit (RESOURCE_EXHAUSTED): `limit`, set by `option`,
+/// for a message.
 fn judge(flags: u8, len: [u8; 4], limit: usize, option: &str) -> Result<(u8, usize), Failure> {
     let len = u32::from_be_bytes(len);
-    let what = match flags {
-        MESSAGE => "a reply message",
-        TRAILERS => "the trailers",
+    let over = match flags {
+        // Compared as u64: `len` may not fit a 32-bit usize's arithmetic.
+        MESSAGE => (u64::from(len) > limit as u64).then(|| {
+            format!("a reply message of {len} bytes is over the limit of {limit} bytes ({option})")
+        }),
+        TRAILERS => (len > MAX_TRAILERS)
+            .then(|| format!("trailers of {len} bytes are over the limit of {MAX_TRAILERS} bytes")),
         0x01 => {
             return Err(Failure::new(
                 Code::INTERNAL,
@@ -113,15 +121,11 @@ fn judge(flags: u8, len: [u8; 4], limit: usize, option: &str) -> Result<(u8, usi
             ));
         }
     };
-    // Compared as u64: `len` may not fit a 32-bit usize's arithmetic.
-    if u64::from(len) > limit as u64 {
-        return Err(Failure::new(
-            Code::RESOURCE_EXHAUSTED,
-            format!("{what} of {len} bytes is over the limit of {limit} bytes ({option})"),
-        ));
+    match over {
+        Some(message) => Err(Failure::new(Code::RESOURCE_EXHAUSTED, message)),
+        // Not over a limit, so it fits a usize.
+        None => Ok((flags, len as usize)),
     }
-    // Not over the limit, so it fits a usize.
-    Ok((flags, len as usize))
 }
 
 #[cfg(feature = "js-api")]
@@ -263,6 +267,15 @@ mod tests {
         frames.push(&[0, 0, 0, 0, 3, 1]).unwrap();
         assert_eq!(frames.next(), Ok(None));
         assert!(frames.in_frame());
+        // Trailers have their own limit, whatever the messages'.
+        let mut frames = Frames::new(3, "limit");
+        frames.push(&[0x80, 0, 0, 0, 4, 1, 2, 3, 4]).unwrap();
+        assert!(matches!(frames.next(), Ok(Some(Frame::Trailers(_)))));
+        let failure = frames.push(&[0x80, 0, 0x10, 0, 1]).unwrap_err();
+        assert_eq!(
+            failure.message,
+            "trailers of 1048577 bytes are over the limit of 1048576 bytes"
+        );
         // The whole u32 range with no limit at all.
         let mut frames = Frames::new(usize::MAX, "limit");
         frames.push(&[0, 0xff, 0xff, 0xff, 0xff, 1, 2]).unwrap();

@@ -559,11 +559,15 @@ proptest! {
 
 #[test]
 fn a_reply_over_the_limit_fails_on_its_header() {
-    let body = valid_response(7, 1, 0, "");
+    // `text: "abc"`, 5 bytes.
+    let mut body = frame(0, &[0x72, 3, b'a', b'b', b'c']);
+    body.extend(frame(0x80, b"grpc-status:0\r\n"));
     match read(&body, &[3], 4) {
         Outcome::Failed(failure) => assert_eq!(failure.code, Code::RESOURCE_EXHAUSTED),
         other => panic!("{other:?}"),
     }
+    // At the limit, and trailers longer than it: they have their own.
+    assert!(matches!(read(&body, &[3], 5), Outcome::Ended(m, None) if m.len() == 1));
     let mut huge = vec![0, 0xff, 0xff, 0xff, 0xff];
     huge.extend([0; 16]);
     match read(&huge, &[], DEFAULT_MAX_RECEIVE) {
