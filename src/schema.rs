@@ -424,12 +424,12 @@ impl Raw {
                     16 => Kind::SFixed64,
                     17 => Kind::SInt32,
                     18 => Kind::SInt64,
-                    10 => {
-                        return Err(SchemaError(format!(
-                            "{}.{}: groups are not supported",
-                            m.full_name, field.name
-                        )));
-                    }
+                    // A group field (proto2, or an edition's delimited
+                    // encoding) is left out, as the generated types leave
+                    // it out: on the wire it is skipped like any unknown
+                    // field, and a request cannot set it. One such field
+                    // must not make every other message unusable.
+                    10 => continue,
                     other => return Err(SchemaError(format!("unknown field type {other}"))),
                 };
                 field.repeated = raw.label == 3;

@@ -17,6 +17,19 @@ export interface CallOptions {
   onHeader?: (headers: Headers) => void;
   /** Called with a successful call's trailers, after its last message. */
   onTrailer?: (trailers: Headers) => void;
+  /**
+   * The most bytes a reply message may have: an integer >= 0, or `Infinity`
+   * for no limit (default 4 MiB, as gRPC's clients). A reply frame announced
+   * larger fails the call with RESOURCE_EXHAUSTED, naming the size and the
+   * limit, before its bytes are buffered; the fetch is aborted.
+   */
+  maxReceiveMessageBytes?: number;
+  /**
+   * The most bytes the encoded request message may have: an integer >= 0, or
+   * `Infinity` (the default: no limit). A larger request fails with
+   * RESOURCE_EXHAUSTED and nothing is sent.
+   */
+  maxSendMessageBytes?: number;
 }
 
 /** A JSON value: what google.protobuf.Value holds. */
@@ -78,3 +91,6 @@ export declare function unary(client: ClientHandle, path: string, request: unkno
 export declare function serverStream(client: ClientHandle, path: string, request: unknown, options?: CallOptions): MessageStream<unknown>;
 
 /* PROVIDED */
+
+/** @internal Used by the Node entry to hand over the wasm's bytes. */
+export declare function setWasmSource(source: () => Promise<unknown>): void;

@@ -22,10 +22,20 @@ export class GrpcError extends Error {
 }
 
 let loading;
+// Where the wasm comes from when `init()` is given nothing: next to this
+// module (fetched), unless an entry such as node.js says otherwise.
+let wasmSource = async () => undefined;
+
+/** @internal How node.js hands the wasm's bytes over (Node's fetch cannot read file: URLs). */
+export function setWasmSource(source) {
+  wasmSource = source;
+}
 
 // One load for the page; a failed load is retried by the next call.
 function load(input) {
-  loading ??= initWasm(input === undefined ? undefined : { module_or_path: input }).then(
+  loading ??= (async () => input ?? (await wasmSource()))()
+    .then((source) => initWasm(source === undefined ? undefined : { module_or_path: source }))
+    .then(
     () => core.setErrorClass(GrpcError),
     (error) => {
       loading = undefined;

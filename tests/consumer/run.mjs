@@ -1,16 +1,22 @@
-// The package as a JS developer meets it (issue 11): `npm pack`ed, installed
-// into a fresh Vite + TypeScript app from the tarball, type-checked (with the
-// README's JavaScript example), built, and run in Chromium against the live
-// server under `vite preview`, from a plain page without a bundler, and under
-// the Vite dev server with the package linked (`npm install <dir>`), as the
-// README's "Install" says.
-// Usage: node --test-reporter=spec tests/consumer/run.mjs SERVER_URL [PKG_DIR]
+// The JavaScript developer's path, with no Rust (issue 14): in a fresh
+// directory, with a PATH that holds no cargo or rustc and HOME elsewhere,
+// install the two tarballs `cargo xtask dist` wrote (the runtime and the
+// protoc/buf plugin) beside @bufbuild/buf, TypeScript and Vite from npm;
+// `buf generate` clients for protos with imports across files, well-known
+// types, colliding names and an edition; strict tsc (with the README's
+// example); `vite build`; then calls in Chromium against the live server
+// (under `vite preview`, a plain page with an import map, and the Vite dev
+// server), each checked at both tiers' /metrics, and one wasm for the
+// clients of two protos. Then Google's API protos, vendored as their users
+// vendor them: generated, strict-tsc clean, and every unary and
+// server-streaming method that protobuf-es lists callable from Node.
+// Usage: node --test-reporter=spec tests/consumer/run.mjs SERVER_URL DIST_DIR
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { lstatSync, readFileSync, readdirSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
-import { tmpdir } from "node:os";
-import { extname, join, normalize, resolve } from "node:path";
+import { homedir, tmpdir } from "node:os";
+import { delimiter, extname, join, normalize, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 
@@ -18,23 +24,39 @@ import { collectErrors, launch } from "../../e2e/browser.mjs";
 import { methodStats } from "../../e2e/metrics.mjs";
 import { until } from "../../e2e/poll.mjs";
 
-const app = fileURLToPath(new URL(".", import.meta.url));
-const root = resolve(app, "../..");
+const here = fileURLToPath(new URL(".", import.meta.url));
+const root = resolve(here, "../..");
 const server = process.argv[2] ?? "http://127.0.0.1:47080";
-const pkgDir = resolve(process.argv[3] ?? join(root, "pkg"));
+const dist = resolve(process.argv[3] ?? join(root, "target/dist"));
 
-function sh(command, args) {
+const scratch = mkdtempSync(join(tmpdir(), "grpc-web-abort-js-"));
+const app = join(scratch, "app");
+// What the developer's shell has: Node and npm, no Rust toolchain, a home
+// of its own. npm's download cache is shared to spare the registry.
+const env = {
+  ...process.env,
+  PATH: process.env.PATH.split(delimiter)
+    .filter((dir) => !/\.cargo|rustup/.test(dir))
+    .join(delimiter),
+  HOME: join(scratch, "home"),
+  npm_config_cache: process.env.npm_config_cache ?? join(homedir(), ".npm"),
+  CARGO_HOME: join(scratch, "no-cargo"),
+  RUSTUP_HOME: join(scratch, "no-rustup"),
+};
+
+function sh(command, args, cwd = app) {
   console.log(`consumer: $ ${command} ${args.join(" ")}`);
-  return execFileSync(command, args, { cwd: app, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  return execFileSync(command, args, { cwd, env, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
 }
 
-// `--include=dev`: under NODE_ENV=production npm would leave out, or remove,
-// the app's devDependencies (vite and typescript themselves).
-const NPM_INSTALL = ["--include=dev", "--no-audit", "--no-fund"];
+// `--include=dev`: under NODE_ENV=production npm would leave out the app's
+// devDependencies (buf, vite and typescript themselves).
+const NPM = ["--include=dev", "--no-audit", "--no-fund"];
 
-/** `spec` (a tarball, or a directory to link) beside the app's locked packages. */
-function install(spec) {
-  sh("npm", ["install", "--no-save", ...NPM_INSTALL, spec]);
+function tarball(prefix) {
+  const name = readdirSync(dist).find((f) => f.startsWith(`${prefix}-`) && f.endsWith(".tgz"));
+  assert.ok(name, `no ${prefix}-<version>.tgz in ${dist}: run cargo xtask dist`);
+  return join(dist, name);
 }
 
 /** The fenced ```js block under the README's "### JavaScript" heading. */
@@ -53,18 +75,21 @@ declare function render(text: string): void;
 `;
 
 let browser;
-let packedFiles;
-let lock;
-let vite;
-const scratch = mkdtempSync(join(tmpdir(), "grpc-web-abort-consumer-"));
+let runtimeFiles;
+let generated;
 
 before(async () => {
-  const [packed] = JSON.parse(sh("npm", ["pack", pkgDir, "--json", "--pack-destination", scratch]));
-  packedFiles = packed.files.map((f) => f.path);
-  lock = readFileSync(join(app, "package-lock.json"), "utf8");
-  sh("npm", ["ci", ...NPM_INSTALL]);
-  install(join(scratch, packed.filename));
-  vite = await import("vite");
+  mkdirSync(env.HOME, { recursive: true });
+  for (const entry of ["package.json", "package-lock.json", "tsconfig.json", "index.html", "buf.gen.yaml", "src", "plain", "proto"]) {
+    cpSync(join(here, entry), join(app, entry), { recursive: true });
+  }
+  const runtime = tarball("grpc-web-abort");
+  const plugin = tarball("protoc-gen-grpc-web-abort");
+  runtimeFiles = JSON.parse(sh("npm", ["pack", "--dry-run", "--json", runtime], scratch))[0].files.map((f) => f.path);
+  sh("npm", ["ci", ...NPM]);
+  sh("npm", ["install", "--no-save", ...NPM, runtime, plugin]);
+  sh("npx", ["buf", "generate"]);
+  generated = listFiles(join(app, "src/gen"));
   browser = await launch();
 });
 
@@ -73,58 +98,65 @@ after(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-describe("the packed package", () => {
-  it("holds the entry, the declarations, the wasm and both licenses", () => {
-    const wanted = ["package.json", "index.js", "index.d.ts", "runtime.js", "runtime.d.ts"];
-    wanted.push("grpc_web_abort.js", "grpc_web_abort_bg.wasm", "LICENSE-MIT", "LICENSE-APACHE");
-    for (const file of wanted) assert.ok(packedFiles.includes(file), `${file} is not in the tarball`);
+function listFiles(dir, prefix = "") {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? listFiles(join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`],
+  );
+}
+
+describe("the npm packages, with no Rust", () => {
+  it("the developer's PATH has no cargo or rustc", () => {
+    for (const tool of ["cargo", "rustc", "wasm-pack"]) {
+      assert.throws(() => execFileSync("sh", ["-c", `command -v ${tool}`], { env }), `${tool} is reachable`);
+    }
   });
 
-  it("has a package.json ready to publish", () => {
-    const manifest = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8"));
-    assert.equal(manifest.name, "grpc-web-abort");
+  it("the runtime tarball holds what npm publish uploads", () => {
+    const wanted = ["package.json", "README.md", "LICENSE-MIT", "LICENSE-APACHE", "index.js", "index.d.ts", "node.js"];
+    wanted.push("grpc_web_abort.js", "grpc_web_abort.d.ts", "grpc_web_abort_bg.wasm");
+    assert.deepEqual([...runtimeFiles].sort(), wanted.sort());
+    const manifest = JSON.parse(readFileSync(join(app, "node_modules/grpc-web-abort/package.json"), "utf8"));
     assert.equal(manifest.type, "module");
     assert.equal(manifest.types, "index.d.ts");
-    assert.equal(manifest.sideEffects, false);
-    assert.doesNotMatch(JSON.stringify(manifest), /example\.(invalid|com)/, "a placeholder URL");
+    assert.equal(manifest.exports["."].default, "./index.js");
+    assert.equal(manifest.exports["."].node, "./node.js");
+    assert.deepEqual(manifest.sideEffects, ["./node.js"]);
   });
 
-  it("installs from the tarball without touching the app's lock file", () => {
-    assert.ok(lstatSync(join(app, "node_modules/grpc-web-abort")).isDirectory(), "not a copy");
-    assert.equal(readFileSync(join(app, "package-lock.json"), "utf8"), lock);
+  it("buf generate wrote a module per proto, none for the runtime's well-known types", () => {
+    for (const proto of ["demo/v1/greeter", "demo/v1/updates", "acme/common/v1/money", "acme/shop/v1/shop", "acme/edition/v1/thing"]) {
+      for (const ext of [".js", ".d.ts"]) assert.ok(generated.includes(`${proto}_grpcweb${ext}`), `${proto}${ext} in ${generated}`);
+    }
+    assert.ok(!generated.some((f) => f.startsWith("google/")), `${generated}`);
+    const shop = readFileSync(join(app, "src/gen/acme/shop/v1/shop_grpcweb.d.ts"), "utf8");
+    // Never refused over naming: Intent's input type beside a message IntentInput.
+    assert.match(shop, /^export interface IntentInput\$ \{$/m);
+    assert.match(shop, /^export declare class CartClient\$ \{$/m);
+    assert.match(shop, /addItem\(request: IntentInput\$, options\?: \$rt\.CallOptions\): Promise<IntentInput>;/);
   });
 
   it("type-checks strictly with the README's example (tsc, skipLibCheck off)", () => {
     writeFileSync(join(app, "src/readme-example.ts"), PRELUDE + readmeExample());
-    sh(join(app, "node_modules/.bin/tsc"), ["-p", app]);
-    // And TypeScript 5 (e2e's), whose "DOM" lib has no iterables (DOM.Iterable).
-    sh(join(root, "e2e/node_modules/.bin/tsc"), ["-p", app]);
+    sh("npx", ["tsc", "-p", "."]);
   });
 
-  it("builds with vite, the wasm as an asset", async () => {
-    const nodeEnv = process.env.NODE_ENV;
-    try {
-      await vite.build({ root: app, logLevel: "warn" });
-    } finally {
-      // build() sets NODE_ENV=production for the process: not for the dev server.
-      if (nodeEnv === undefined) delete process.env.NODE_ENV;
-      else process.env.NODE_ENV = nodeEnv;
-    }
-    const assets = readdirSync(join(app, "dist/assets"));
-    assert.ok(assets.some((f) => f.endsWith(".wasm")), `no .wasm among ${assets}`);
+  it("builds with vite, one wasm among the assets", () => {
+    sh("npx", ["vite", "build", "--logLevel", "warn"]);
+    const wasm = readdirSync(join(app, "dist/assets")).filter((f) => f.endsWith(".wasm"));
+    assert.equal(wasm.length, 1, `${wasm}`);
   });
 });
 
 describe("vite build + vite preview", () => {
   let site;
   before(async () => {
-    site = await vite.preview({ root: app, logLevel: "warn", preview: { host: "127.0.0.1", port: 0 } });
+    site = await serveWith(["vite", "preview", "--host", "127.0.0.1", "--strictPort", "--port"]);
   });
-  after(() => site?.close());
-  calls(() => site.resolvedUrls.local[0]);
+  after(() => site?.stop());
+  calls(() => site.url);
 });
 
-describe("a plain <script type=module> page, no bundler", () => {
+describe("a plain <script type=module> page with an import map, no bundler", () => {
   let site;
   before(async () => {
     site = await serveStatic(app);
@@ -133,33 +165,96 @@ describe("a plain <script type=module> page, no bundler", () => {
   calls(() => `http://127.0.0.1:${site.address().port}/plain/index.html`);
 });
 
-describe("the Vite dev server, the package from the tarball", () => devServer());
-
-describe("the Vite dev server, the package linked (npm install <dir>)", () => {
-  // Served from outside the app: vite.config.js's server.fs.allow (README).
-  before(() => install(pkgDir));
-  devServer();
-});
-
-function devServer() {
+describe("the Vite dev server", () => {
   let site;
   before(async () => {
-    // `force`: no pre-bundled copy of the package from the previous install.
-    const optimizeDeps = { force: true };
-    site = await vite.createServer({ root: app, logLevel: "warn", optimizeDeps, server: { host: "127.0.0.1", port: 0 } });
-    await site.listen();
+    site = await serveWith(["vite", "--host", "127.0.0.1", "--strictPort", "--force", "--port"]);
   });
-  after(() => site?.close());
-  calls(() => site.resolvedUrls.local[0]);
+  after(() => site?.stop());
+  calls(() => site.url);
+});
+
+describe("Google's API protos, vendored with their current descriptor.proto", () => {
+  const files = [
+    "google/cloud/dialogflow/cx/v3/session.proto",
+    "google/pubsub/v1/pubsub.proto",
+    "google/firestore/v1/firestore.proto",
+    "google/cloud/speech/v1/cloud_speech.proto",
+    "google/cloud/translate/v3/translation_service.proto",
+    "google/storage/v2/storage.proto",
+    "google/spanner/v1/spanner.proto",
+    "google/cloud/vision/v1/image_annotator.proto",
+    "google/cloud/compute/v1/compute.proto",
+  ];
+  const vendor = () => join(app, "vendor");
+  before(() => {
+    // googleapis as its users vendor it, google/protobuf/*.proto included.
+    cpSync(join(app, "node_modules/google-proto-files/google"), join(vendor(), "google"), { recursive: true });
+    const template = {
+      version: "v2",
+      inputs: [{ directory: "vendor", paths: files.map((f) => `vendor/${f}`) }],
+      plugins: [{ local: "protoc-gen-grpc-web-abort", out: "gen-google", include_imports: true }],
+    };
+    writeFileSync(join(app, "buf.google.yaml"), JSON.stringify(template));
+    sh("npx", ["buf", "generate", "--template", "buf.google.yaml"]);
+  });
+
+  it("generates declarations that strict tsc accepts", () => {
+    const tsconfig = JSON.parse(readFileSync(join(app, "tsconfig.json"), "utf8"));
+    tsconfig.include = ["gen-google"];
+    writeFileSync(join(app, "tsconfig.google.json"), JSON.stringify(tsconfig));
+    sh("npx", ["tsc", "-p", "tsconfig.google.json"]);
+  });
+
+  it("every unary and server-streaming method protobuf-es lists is callable (UNAVAILABLE from a closed port)", () => {
+    sh("npx", ["buf", "build", "vendor", ...files.flatMap((f) => ["--path", `vendor/${f}`]), "-o", "google.binpb"]);
+    cpSync(join(here, "google-calls.mjs"), join(app, "google-calls.mjs"));
+    const result = JSON.parse(sh("node", ["google-calls.mjs", "google.binpb", "gen-google", ...files]));
+    console.log(`consumer: ${result.called} methods called in ${result.services} services; ${result.skipped} client/bidi streaming skipped`);
+    assert.deepEqual(result.failures, []);
+    assert.ok(result.called > 500, `only ${result.called} methods`);
+  });
+});
+
+/** `npx <args> <port>` serving the app; resolves once it answers. */
+async function serveWith(args) {
+  const port = await freePort();
+  const child = spawn("npx", [...args, String(port)], { cwd: app, env, stdio: ["ignore", "inherit", "inherit"] });
+  const url = `http://127.0.0.1:${port}/`;
+  await until(`${args[1] ?? "vite"} answering at ${url}`, () => fetch(url).then((r) => r.ok, () => false), (ok) => ok, {
+    withinMs: 30_000,
+    everyMs: 100,
+  });
+  return { url, stop: () => child.kill() };
 }
 
-/** The four calls in a page at `pageUrl()`, each checked at both tiers too. */
+function freePort() {
+  return new Promise((ok) => {
+    const probe = createHttpServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => ok(port));
+    });
+  });
+}
+
+/** The calls in a page at `pageUrl()`, each checked at both tiers too. */
 function calls(pageUrl) {
   let page;
   let errors;
   before(async () => {
     page = await browser.newPage();
     errors = collectErrors(page);
+    // Counts the wasm modules the page instantiates.
+    await page.addInitScript(() => {
+      window.wasmInstances = 0;
+      for (const name of ["instantiate", "instantiateStreaming"]) {
+        const original = WebAssembly[name];
+        WebAssembly[name] = (...args) => {
+          window.wasmInstances++;
+          return original.apply(WebAssembly, args);
+        };
+      }
+    });
     await page.goto(pageUrl());
     await page.waitForFunction(() => window.calls !== undefined, null, { timeout: 10_000 });
   });
@@ -186,6 +281,10 @@ function calls(pageUrl) {
     assert.ok(result.bigints, `seq is not a bigint: ${result.seqs}`);
     assert.ok(result.ascending, `seq does not ascend: ${result.seqs}`);
     await settled(watch, before, { started: 1, cancelled: 1 });
+  });
+
+  it("the clients of two protos share one wasm instance", async () => {
+    assert.equal(await page.evaluate(() => window.wasmInstances), 1);
   });
 
   it("an abort rejects with CANCELLED and cancels both tiers", async () => {

@@ -4,24 +4,36 @@
 // proto3 JSON equals our reply, and (2) encode those messages itself, which
 // our client must decode to the same JSON.
 // Usage: node tests/js/kinds.test.mjs ECHO_URL PACKAGES_DIR
-import { readFile } from "node:fs/promises";
+import { readFile, readdir } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { isDeepStrictEqual } from "node:util";
 
 import { report, runCases } from "./page.mjs";
 
 const require = createRequire(new URL("../../e2e/package.json", import.meta.url));
-const { createFileRegistry, fromBinary, fromJson, toBinary, toJson } = require("@bufbuild/protobuf");
-const { FileDescriptorSetSchema } = require("@bufbuild/protobuf/wkt");
+const { create, createFileRegistry, fromBinary, fromJson, toBinary, toJson } = require("@bufbuild/protobuf");
+const wkt = require("@bufbuild/protobuf/wkt");
+const { FileDescriptorProtoSchema, FileDescriptorSetSchema } = wkt;
 
 const [base = "http://127.0.0.1:47090", packages = "target/test-packages"] = process.argv.slice(2);
 const cases = new URL("./kinds.cases.mjs", import.meta.url);
 
-// The descriptor set the generated package embeds, so both sides read the same schema.
-const index = await readFile(`${packages}/kinds/index.js`, "utf8");
-const embedded = index.match(/createRuntime\("([A-Za-z0-9+/=]+)"\)/)?.[1];
-if (!embedded) throw new Error("no descriptor set in the kinds package's index.js");
-const registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, Buffer.from(embedded, "base64")));
+// The descriptors the generated modules register, so both sides read the
+// same schema; the well-known types' (which the runtime registers) from
+// protobuf-es's own copies.
+const files = [];
+for (const entry of await readdir(`${packages}/kinds`, { recursive: true })) {
+  if (!entry.endsWith("_grpcweb.js")) continue;
+  const module = await readFile(`${packages}/kinds/${entry}`, "utf8");
+  const embedded = module.match(/\$rt\.registerFile\("([A-Za-z0-9+/=]+)"/)?.[1];
+  if (!embedded) throw new Error(`no descriptor in ${entry}`);
+  files.push(fromBinary(FileDescriptorProtoSchema, Buffer.from(embedded, "base64")));
+}
+if (!files.some((f) => f.name === "kinds.proto")) throw new Error("no module for kinds.proto");
+for (const [name, desc] of Object.entries(wkt)) {
+  if (name.startsWith("file_google_protobuf_")) files.push(desc.proto);
+}
+const registry = createFileRegistry(create(FileDescriptorSetSchema, { file: files }));
 const Kinds = registry.getMessage("test.kinds.v1.Kinds");
 
 const { results, roundTrips } = await runCases(cases, `${base}/kinds/package.json`, { base, round: "cases" });

@@ -88,7 +88,7 @@ pub fn runtime_package(out: &std::path::Path, publish: bool) -> anyhow::Result<(
     // keeping `GrpcError`'s and `MessageStream`'s names.
     minify(&out.join("index.js"), true)?;
     if publish {
-        for file in ["package.json", "README.md"] {
+        for file in ["package.json", "README.md", "node.js"] {
             copy(&source.join(file), &out.join(file))?;
         }
         for file in LICENSES {
@@ -213,7 +213,7 @@ pub fn minify(file: &std::path::Path, keep_names: bool) -> anyhow::Result<()> {
 }
 
 /// `-Oz` with the wasm features rustc's wasm32 target emits by default.
-fn optimize(wasm: &str) -> anyhow::Result<()> {
+pub fn optimize(wasm: &str) -> anyhow::Result<()> {
     exec(&mut command(
         WASM_OPT,
         &[

@@ -1,7 +1,11 @@
-// The calls an app makes, written as one would write them: the package by
-// its name, strict types, no init(), no casts. run.mjs calls them through
+// The calls an app makes, written as one would write them: the modules
+// `buf generate` wrote for two protos, the runtime package by its name,
+// strict types, no init(), no casts. run.mjs calls them through
 // `window.calls` and checks what they return against the server's /metrics.
-import { Code, GreeterClient, GrpcError, UpdatesClient } from "grpc-web-abort";
+import { Code, GrpcError } from "grpc-web-abort";
+
+import { GreeterClient } from "./gen/demo/v1/greeter_grpcweb.js";
+import { UpdatesClient } from "./gen/demo/v1/updates_grpcweb.js";
 
 /** How a call failed, as plain JSON for the runner. */
 export interface Failure {
