@@ -62,6 +62,8 @@ struct CallState {
     rejected: OnceLock<Status>,
     method: Method,
     on_stop: Mutex<Vec<StopHook>>,
+    #[cfg(feature = "opentelemetry")]
+    trace: OnceLock<opentelemetry::Context>,
 }
 
 type StopHook = Box<dyn FnOnce(&Stopped) + Send>;
@@ -92,6 +94,8 @@ impl CallContext {
                 rejected: OnceLock::new(),
                 method,
                 on_stop: Mutex::default(),
+                #[cfg(feature = "opentelemetry")]
+                trace: OnceLock::new(),
             }),
         }
     }
@@ -121,6 +125,19 @@ impl CallContext {
     /// an [`OnCallLayer`](crate::OnCallLayer) of your own can do the same.
     pub fn on_stop(&self, hook: impl FnOnce(&Stopped) + Send + 'static) {
         lock(&self.state.on_stop).push(Box::new(hook));
+    }
+
+    /// The incoming call's OpenTelemetry context (its remote span, from
+    /// `traceparent`), as the global propagator extracted it; upstream
+    /// calls through [`Propagate`](crate::Propagate) carry it on.
+    #[cfg(feature = "opentelemetry")]
+    pub fn trace_context(&self) -> opentelemetry::Context {
+        self.state.trace.get().cloned().unwrap_or_default()
+    }
+
+    #[cfg(feature = "opentelemetry")]
+    pub(crate) fn set_trace_context(&self, cx: opentelemetry::Context) {
+        let _ = self.state.trace.set(cx);
     }
 
     /// The absolute deadline, if the call has one.

@@ -135,6 +135,8 @@ where
         let method = self.layer.methods.lookup(req.uri().path());
         let is_stream = method.kind.is_stream();
         let ctx = CallContext::new(deadline, method);
+        #[cfg(feature = "opentelemetry")]
+        ctx.set_trace_context(crate::otel::extract(req.headers()));
         let (parts, body) = req.into_parts();
         let mut req = Request::from_parts(
             parts,

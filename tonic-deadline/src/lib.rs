@@ -130,6 +130,8 @@ mod methods;
 mod metrics;
 mod metrics_endpoint;
 mod on_call;
+#[cfg(feature = "opentelemetry")]
+mod otel;
 mod propagate;
 mod request_body;
 mod shutdown;
@@ -150,6 +152,8 @@ pub use metrics_endpoint::{
     MetricsEndpoint, MetricsEndpointLayer, OPENMETRICS_CONTENT_TYPE, WithMetricsEndpoint,
 };
 pub use on_call::{OnCall, OnCallLayer};
+#[cfg(feature = "opentelemetry")]
+pub use otel::{OtelMetrics, OtelMetricsLayer, OtelMetricsService, status_name};
 pub use propagate::{Propagate, PropagateLayer, TRANSIT_ALLOWANCE};
 pub use shutdown::{DEFAULT_DRAIN_TIMEOUT, Shutdown, signal};
 pub use upstream::Http2Client;

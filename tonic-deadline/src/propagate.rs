@@ -126,6 +126,8 @@ where
                 .expect("an encoded timeout is a valid header value");
             req.headers_mut().insert(grpc_timeout::HEADER, value);
         }
+        #[cfg(feature = "opentelemetry")]
+        crate::otel::inject(&ctx, req.headers_mut());
         let call = inner.call(req);
         Box::pin(async move {
             let token = ctx.token().clone();

@@ -9,7 +9,8 @@ use prometheus_client::registry::Registry;
 use tokio_stream::{Stream, wrappers::ReceiverStream};
 use tonic::{Request, Response, Status, transport::Server};
 use tonic_deadline::{
-    CallContext, DeadlineLayer, GrpcWebCors, Methods, Metrics, MetricsEndpoint, Shutdown,
+    CallContext, DeadlineLayer, GrpcWebCors, Methods, Metrics, MetricsEndpoint, OtelMetrics,
+    Shutdown,
 };
 
 mod pb {
@@ -109,6 +110,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("listening on {}", listener.local_addr()?); // tests read the port here
     let mut registry = Registry::default();
     let metrics = Metrics::register(&mut registry);
+    // gRFC A66's instruments too: a no-op until the app installs an SDK
+    // meter provider (opentelemetry::global::set_meter_provider).
+    let otel = OtelMetrics::new(&opentelemetry::global::meter("countdown"));
     let shutdown = Shutdown::new(Duration::from_secs(5));
     let methods = Methods::from_descriptor_set(pb::DESCRIPTOR_SET)?;
     Server::builder()
@@ -118,6 +122,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .layer(tonic_web::GrpcWebLayer::new())
         .layer(DeadlineLayer::new().methods(methods).shutdown(&shutdown))
         .layer(metrics.layer("countdown"))
+        .layer(otel.layer())
         .add_service(CountdownServer::new(Counter))
         .serve_with_incoming_shutdown(
             tokio_stream::wrappers::TcpListenerStream::new(listener),
