@@ -261,8 +261,12 @@ impl<B: Build> Decoder<'_, B> {
 
     /// A map entry's key (as the string a JS object key is) and value.
     fn map_entry(&self, entry: usize, bytes: &[u8], depth: usize) -> Result<(String, B::Value)> {
-        let fields = &self.schema.messages[entry].fields;
-        let (key_field, value_field) = (&fields[0], &fields[1]);
+        let [key_field, value_field] = &self.schema.messages[entry].fields[..] else {
+            return Err(format!(
+                "{}: a map entry is a key and a value",
+                self.schema.messages[entry].full_name
+            ));
+        };
         let mut key = None;
         let mut value = None;
         let mut r = Reader::new(bytes);
