@@ -90,6 +90,23 @@ pub(crate) fn describe(error: &JsValue) -> String {
         .unwrap_or_else(|| "unknown error".into())
 }
 
+/// Whether `response` came from another origin through CORS: its headers
+/// are then only those the server exposes.
+pub(crate) fn is_cross_origin(response: &web_sys::Response) -> bool {
+    js_sys::Reflect::get(response, &"type".into())
+        .ok()
+        .and_then(|t| t.as_string())
+        .is_some_and(|t| t == "cors")
+}
+
+/// Why a cross-origin response that ended with no status has none: a
+/// trailers-only response's status is in headers the server's CORS must
+/// expose.
+pub(crate) const HIDDEN_STATUS: &str = "the response ended without a grpc-status; it is a \
+    cross-origin response, whose grpc-status the browser hides unless the server's CORS \
+    exposes it (Access-Control-Expose-Headers: grpc-status, grpc-message, \
+    grpc-status-details-bin)";
+
 /// A body stream errors only when the network failed.
 pub(crate) fn network_failure_message(error: &JsValue) -> String {
     format!("fetch failed: {}", describe(error))

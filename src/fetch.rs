@@ -21,7 +21,8 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use crate::{
     browser::{
-        AbortOnDrop, Chunks, describe, fetch_failure_message, network_failure_message, post,
+        AbortOnDrop, Chunks, HIDDEN_STATUS, describe, fetch_failure_message, is_cross_origin,
+        network_failure_message, post,
     },
     frames::{DEFAULT_MAX_RECEIVE, FrameLimit},
     status::http_failure,
@@ -99,7 +100,9 @@ async fn fetch(
     ) {
         return Err(failure.into());
     }
-    let body = FetchBody::new(response.body(), abort, limit);
+    let status_may_hide = is_cross_origin(&response) && !header_map.contains_key("grpc-status");
+    let mut body = FetchBody::new(response.body(), abort, limit);
+    body.status_may_hide = status_may_hide;
     head.body(body).map_err(|e| Status::internal(e.to_string()))
 }
 
@@ -138,12 +141,16 @@ pub(crate) struct ReceiveLimit(pub usize);
 /// The response body as it streams in; dropping it aborts the fetch.
 pub struct FetchBody {
     live: Unshared<Option<(Chunks, AbortOnDrop, FrameLimit)>>,
+    /// A cross-origin response with no visible grpc-status: if no trailers
+    /// frame comes either, CORS hid the status (see [`HIDDEN_STATUS`]).
+    status_may_hide: bool,
 }
 
 impl FetchBody {
     fn new(stream: Option<web_sys::ReadableStream>, abort: AbortOnDrop, limit: usize) -> Self {
         Self {
             live: Unshared(stream.map(|s| (Chunks::new(s), abort, FrameLimit::new(limit)))),
+            status_may_hide: false,
         }
     }
 }
@@ -156,7 +163,8 @@ impl Body for FetchBody {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
-        let live = &mut self.get_mut().live.0;
+        let this = self.get_mut();
+        let live = &mut this.live.0;
         let Some((chunks, _, limit)) = live else {
             return Poll::Ready(None);
         };
@@ -174,8 +182,9 @@ impl Body for FetchBody {
                 Poll::Ready(Some(Err(network_failure(&error))))
             }
             None => {
+                let hidden = this.status_may_hide && !limit.saw_trailers();
                 *live = None;
-                Poll::Ready(None)
+                Poll::Ready(hidden.then(|| Err(Status::internal(HIDDEN_STATUS))))
             }
         }
     }

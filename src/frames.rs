@@ -179,6 +179,7 @@ pub(crate) struct FrameLimit {
     have: usize,
     /// Payload bytes of the current frame still to come.
     payload_left: usize,
+    saw_trailers: bool,
 }
 
 impl FrameLimit {
@@ -188,7 +189,13 @@ impl FrameLimit {
             header: [0; HEADER],
             have: 0,
             payload_left: 0,
+            saw_trailers: false,
         }
+    }
+
+    /// Whether a trailers frame began.
+    pub fn saw_trailers(&self) -> bool {
+        self.saw_trailers
     }
 
     pub fn check(&mut self, mut chunk: &[u8]) -> Result<(), Failure> {
@@ -207,6 +214,7 @@ impl FrameLimit {
                 let [flags, a, b, c, d] = self.header;
                 let option = "max_decoding_message_size";
                 (_, self.payload_left) = judge(flags, [a, b, c, d], self.limit, option)?;
+                self.saw_trailers |= flags == TRAILERS;
                 self.have = 0;
             }
         }
@@ -332,7 +340,9 @@ mod tests {
         for cut in 0..body.len() {
             let mut limit = FrameLimit::new(15);
             limit.check(&body[..cut]).unwrap();
+            assert!(!limit.saw_trailers() || cut > 15);
             limit.check(&body[cut..]).unwrap();
+            assert!(limit.saw_trailers());
         }
         let mut body = frame(0, &[7; 10]);
         body.extend([0, 0, 0, 0, 16]);

@@ -13,18 +13,13 @@ use web_sys::Headers;
 
 use crate::{
     browser::{
-        AbortOnDrop, Chunks, describe, fetch_failure_message, network_failure_message, post,
+        AbortOnDrop, Chunks, HIDDEN_STATUS, describe, fetch_failure_message, is_cross_origin,
+        network_failure_message, post,
     },
     frames::{self, Frame, Frames},
     guard::Guard,
     status::{Code, Failure, http_failure},
 };
-
-/// A trailers-only response's status is in headers that a cross-origin
-/// response shows only if the server's CORS exposes them.
-const HIDDEN_STATUS: &str = "the response ended without a grpc-status; it is a cross-origin \
-    response, whose grpc-status the browser hides unless the server's CORS exposes it \
-    (Access-Control-Expose-Headers: grpc-status, grpc-message, grpc-status-details-bin)";
 
 /// How a call failed, with the response's headers and trailers when there
 /// were any.
@@ -93,10 +88,7 @@ pub(crate) async fn open(
             metadata: Some(headers),
         });
     }
-    let cross_origin = js_sys::Reflect::get(&response, &"type".into())
-        .ok()
-        .and_then(|t| t.as_string())
-        .is_some_and(|t| t == "cors");
+    let cross_origin = is_cross_origin(&response);
     let mut call = Call {
         trailers: None,
         body: response.body().map(|b| (Chunks::new(b), abort)),
