@@ -5,9 +5,10 @@
 //! balancing per connection (a Kubernetes Service at L4) sends them all to
 //! one pod. Here each call goes to the less loaded of two backends picked at
 //! random (tower's power-of-two-choices balancer, over calls in flight,
-//! streams counted until they end), from those [`discover`](crate::discover)
-//! lets in: resolved again every refresh period, connected, and not
-//! NOT_SERVING by their health. A call is still one HTTP/2 stream to one
+//! streams counted until they end), from those `discover` lets in: resolved
+//! again every refresh period, connected, and not NOT_SERVING by their
+//! health (when none is SERVING, from those connected: a backend in its
+//! lameduck still serves). A call is still one HTTP/2 stream to one
 //! backend, so [`Propagate`] works over it as over one connection: the
 //! deadline travels in `grpc-timeout`, a cancel resets that stream, and a
 //! backend that dies mid-call ends only its own calls, with UNAVAILABLE.
@@ -23,10 +24,13 @@ use http::{Request, Response, Uri};
 use tokio::sync::watch;
 use tokio_util::sync::{CancellationToken, DropGuard};
 use tonic::body::Body;
-use tower::{BoxError, Service, balance::p2c::Balance, buffer::Buffer, util::BoxService};
+use tower::{
+    BoxError, Service, ServiceExt, balance::p2c::Balance, buffer::Buffer, util::BoxService,
+};
 
 use crate::{
     discover::{self, Target},
+    endpoint::NotSent,
     propagate::Propagate,
 };
 
@@ -37,6 +41,10 @@ pub const DEFAULT_REFRESH: Duration = Duration::from_secs(5);
 /// any backend is in; a call's own deadline bounds its wait otherwise).
 const QUEUE: usize = 1024;
 
+/// How often a call that never left (its backend's connection had just
+/// closed) is handed to the balancer again, which meanwhile drops that backend.
+const RESENDS: usize = 2;
+
 type Shared = Buffer<Request<Body>, BoxFuture<'static, Result<Response<Body>, BoxError>>>;
 
 /// A client that spreads calls per call over every address of its
@@ -44,19 +52,47 @@ type Shared = Buffer<Request<Body>, BoxFuture<'static, Result<Response<Body>, Bo
 /// runtime; its background tasks end with the last clone.
 #[derive(Clone)]
 pub struct Balanced {
-    balancer: Shared,
-    available: watch::Receiver<usize>,
+    serving: Pool,
+    connected: Pool,
     upstreams: Arc<str>,
-    /// Whether the call after `poll_ready` fails at once: no backend is in.
-    none: bool,
+    /// Which pool the call after `poll_ready` goes to; `None`: it fails at once.
+    chosen: Option<Which>,
     _stop: Arc<DropGuard>,
+}
+
+/// A balancer over one set of backends, and the set's size.
+#[derive(Clone)]
+struct Pool {
+    balancer: Shared,
+    size: watch::Receiver<usize>,
+}
+
+impl Pool {
+    fn new(pool: discover::Pool) -> Self {
+        let balancer = Buffer::new(BoxService::new(Balance::new(pool.changes)), QUEUE);
+        Pool {
+            balancer,
+            size: pool.size,
+        }
+    }
+
+    fn size(&self) -> usize {
+        *self.size.borrow()
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Which {
+    Serving,
+    Connected,
 }
 
 impl fmt::Debug for Balanced {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Balanced")
             .field("upstreams", &self.upstreams)
-            .field("available", &*self.available.borrow())
+            .field("serving", &self.serving.size())
+            .field("connected", &self.connected.size())
             .finish()
     }
 }
@@ -78,28 +114,27 @@ impl Balanced {
         }
         let targets = uris.iter().map(Target::parse).collect::<Result<_, _>>()?;
         let stop = CancellationToken::new();
-        let (changes, available) = discover::start(targets, refresh, stop.clone());
-        let balance = Balance::new(changes);
-        let balancer = Buffer::new(BoxService::new(balance), QUEUE);
+        let (serving, connected) = discover::start(targets, refresh, stop.clone());
         let names: Vec<String> = uris.iter().map(ToString::to_string).collect();
         Ok(Balanced {
-            balancer,
-            available,
+            serving: Pool::new(serving),
+            connected: Pool::new(connected),
             upstreams: names.join(", ").into(),
-            none: false,
+            chosen: None,
             _stop: Arc::new(stop.drop_guard()),
         })
     }
 
-    /// How many backends calls may go to now.
-    pub fn available(&self) -> usize {
-        *self.available.borrow()
+    /// How many backends report SERVING (or have no health service), and
+    /// how many are connected at all.
+    pub fn available(&self) -> (usize, usize) {
+        (self.serving.size(), self.connected.size())
     }
 
-    /// Waits until some backend is in, for at most `within`; whether one is.
+    /// Waits until some backend is connected, for at most `within`; whether one is.
     pub async fn ready_within(&self, within: Duration) -> bool {
-        let mut available = self.available.clone();
-        tokio::time::timeout(within, available.wait_for(|n| *n > 0))
+        let mut size = self.connected.size.clone();
+        tokio::time::timeout(within, size.wait_for(|n| *n > 0))
             .await
             .is_ok_and(|r| r.is_ok())
     }
@@ -107,6 +142,24 @@ impl Balanced {
     /// The same, wrapped so that calls inherit deadline and cancellation.
     pub fn propagating(self) -> Propagate<Balanced> {
         Propagate::new(self)
+    }
+
+    /// The serving backends if there are any, else the connected ones.
+    fn choose(&self) -> Option<Which> {
+        if self.serving.size() > 0 {
+            Some(Which::Serving)
+        } else if self.connected.size() > 0 {
+            Some(Which::Connected)
+        } else {
+            None
+        }
+    }
+
+    fn pool(&mut self, which: Which) -> &mut Pool {
+        match which {
+            Which::Serving => &mut self.serving,
+            Which::Connected => &mut self.connected,
+        }
     }
 }
 
@@ -116,20 +169,41 @@ impl Service<Request<Body>> for Balanced {
     type Future = BoxFuture<'static, Result<Response<Body>, BoxError>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        // With no backend in, fail the call at once (UNAVAILABLE, through
-        // `Propagate`) rather than let it wait in the queue for one.
-        self.none = self.available() == 0;
-        if self.none {
-            return Poll::Ready(Ok(()));
+        // With no backend in, the call fails at once (UNAVAILABLE, through
+        // `Propagate`) rather than wait in the queue for one.
+        self.chosen = self.choose();
+        match self.chosen {
+            Some(which) => self.pool(which).balancer.poll_ready(cx),
+            None => Poll::Ready(Ok(())),
         }
-        self.balancer.poll_ready(cx)
     }
 
     fn call(&mut self, req: Request<Body>) -> Self::Future {
-        if std::mem::take(&mut self.none) {
+        let Some(which) = self.chosen.take() else {
             let e = format!("no backend of {} is available", self.upstreams);
             return Box::pin(async move { Err(e.into()) });
-        }
-        Box::pin(self.balancer.call(req))
+        };
+        let first = self.pool(which).balancer.call(req);
+        let mut again = self.clone();
+        Box::pin(async move {
+            let mut result = first.await;
+            for _ in 0..RESENDS {
+                let e = match result {
+                    Ok(response) => return Ok(response),
+                    Err(e) => e,
+                };
+                let Some(req) = e.downcast_ref::<NotSent>().and_then(NotSent::take) else {
+                    return Err(e);
+                };
+                tracing::debug!(error = %e, "sending the call to another backend");
+                let Some(which) = again.choose() else {
+                    return Err(e);
+                };
+                let pool = again.pool(which);
+                pool.balancer.ready().await?;
+                result = pool.balancer.call(req).await;
+            }
+            result
+        })
     }
 }

@@ -1,8 +1,11 @@
-//! Which backends the balancer may send calls to, as a tower `Discover`
-//! stream: every address the upstreams' names resolve to (again every
-//! refresh period, so that a Kubernetes headless Service's pods come and go),
-//! each in while it is connected and its health (`grpc.health.v1.Health`,
-//! `Watch` of the overall status `""`) does not say NOT_SERVING.
+//! Which backends the balancer may send calls to, as two tower `Discover`
+//! streams: every address the upstreams' names resolve to (again every
+//! refresh period, so that a Kubernetes headless Service's pods come and go)
+//! is in the first while it is connected and its health
+//! (`grpc.health.v1.Health`, `Watch` of the overall status `""`) does not say
+//! NOT_SERVING, and in the second while it is connected at all: a backend in
+//! its lameduck still serves, so when no backend is SERVING, calls go to
+//! those that are connected rather than fail (Envoy's "panic mode").
 //!
 //! A backend is taken in as soon as it is connected, before its health has
 //! answered, and kept when it has no health service (UNIMPLEMENTED): health
@@ -71,37 +74,60 @@ impl Target {
 pub(crate) type Changes =
     std::pin::Pin<Box<dyn Stream<Item = Result<Change<SocketAddr, Loaded>, Infallible>> + Send>>;
 
-/// Starts resolving `targets` every `refresh`; returns the changes for the
-/// balancer and the number of backends in. Runs until `stop` fires (or the
-/// balancer is gone).
+/// The backends of one of the two sets, as the balancer of that set sees them.
+pub(crate) struct Pool {
+    pub changes: Changes,
+    /// How many backends are in it now.
+    pub size: watch::Receiver<usize>,
+}
+
+/// The two sets' sending ends.
+#[derive(Clone)]
+struct PoolSender {
+    changes: mpsc::UnboundedSender<Change<SocketAddr, Loaded>>,
+    size: watch::Sender<usize>,
+}
+
+fn pool() -> (PoolSender, Pool) {
+    let (changes, rx) = mpsc::unbounded_channel();
+    let (size, sizes) = watch::channel(0);
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|change| (Ok(change), rx))
+    });
+    let pool = Pool {
+        changes: Box::pin(stream),
+        size: sizes,
+    };
+    (PoolSender { changes, size }, pool)
+}
+
+/// Starts resolving `targets` every `refresh`; returns the serving backends
+/// and the connected ones. Runs until `stop` fires (or the balancers are gone).
 pub(crate) fn start(
     targets: Vec<Target>,
     refresh: Duration,
     stop: CancellationToken,
-) -> (Changes, watch::Receiver<usize>) {
-    let (changes, rx) = mpsc::unbounded_channel();
-    let (count, available) = watch::channel(0);
+) -> (Pool, Pool) {
+    let (serving_tx, serving) = pool();
+    let (connected_tx, connected) = pool();
     let resolver = Resolver {
         targets,
         refresh,
         stop,
-        changes,
-        count,
+        serving: serving_tx,
+        connected: connected_tx,
         watchers: HashMap::new(),
     };
     tokio::spawn(resolver.run());
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|change| (Ok(change), rx))
-    });
-    (Box::pin(stream), available)
+    (serving, connected)
 }
 
 struct Resolver {
     targets: Vec<Target>,
     refresh: Duration,
     stop: CancellationToken,
-    changes: mpsc::UnboundedSender<Change<SocketAddr, Loaded>>,
-    count: watch::Sender<usize>,
+    serving: PoolSender,
+    connected: PoolSender,
     /// One task per address, stopped by its own token.
     watchers: HashMap<SocketAddr, CancellationToken>,
 }
@@ -112,7 +138,7 @@ impl Resolver {
             self.resolve_all().await;
             tokio::select! {
                 () = self.stop.cancelled() => break,
-                () = self.changes.closed() => break,
+                () = self.serving.changes.closed() => break,
                 () = tokio::time::sleep(self.refresh) => {}
             }
         }
@@ -141,10 +167,9 @@ impl Resolver {
                 let watcher = Watcher {
                     addr: *addr,
                     authority: target.authority.clone(),
-                    changes: self.changes.clone(),
-                    count: self.count.clone(),
+                    serving: Member::new(self.serving.clone()),
+                    connected: Member::new(self.connected.clone()),
                     retry_max: self.refresh.min(MAX_RETRY),
-                    inside: AtomicBool::new(false),
                 };
                 tokio::spawn(watcher.run(token.clone()));
                 self.watchers.insert(*addr, token);
@@ -161,15 +186,43 @@ impl Resolver {
     }
 }
 
-/// Keeps one address in the balancer while it is connected and healthy.
+/// One address's place in one set.
+struct Member {
+    pool: PoolSender,
+    inside: AtomicBool,
+}
+
+impl Member {
+    fn new(pool: PoolSender) -> Self {
+        Member {
+            pool,
+            inside: AtomicBool::new(false),
+        }
+    }
+
+    fn insert(&self, addr: SocketAddr, endpoint: &Endpoint) {
+        if !self.inside.swap(true, Ordering::Relaxed) {
+            let change = Change::Insert(addr, endpoint.clone().loaded());
+            let _ = self.pool.changes.send(change);
+            self.pool.size.send_modify(|n| *n += 1);
+        }
+    }
+
+    fn remove(&self, addr: SocketAddr) {
+        if self.inside.swap(false, Ordering::Relaxed) {
+            let _ = self.pool.changes.send(Change::Remove(addr));
+            self.pool.size.send_modify(|n| *n -= 1);
+        }
+    }
+}
+
+/// Keeps one address in the sets while it is connected (and healthy).
 struct Watcher {
     addr: SocketAddr,
     authority: Authority,
-    changes: mpsc::UnboundedSender<Change<SocketAddr, Loaded>>,
-    count: watch::Sender<usize>,
+    serving: Member,
+    connected: Member,
     retry_max: Duration,
-    /// Whether it is in the balancer now.
-    inside: AtomicBool,
 }
 
 impl Watcher {
@@ -179,7 +232,7 @@ impl Watcher {
             tokio::select! {
                 () = stop.cancelled() => break,
                 served = self.connected() => {
-                    self.set(false);
+                    self.out();
                     if served {
                         retry = FIRST_RETRY.min(self.retry_max);
                     }
@@ -191,7 +244,7 @@ impl Watcher {
             }
             retry = (retry * 2).min(self.retry_max);
         }
-        self.set(false);
+        self.out();
     }
 
     /// One connection, for as long as it lasts; whether it served throughout.
@@ -203,7 +256,8 @@ impl Watcher {
                 return false;
             }
         };
-        self.insert(&endpoint);
+        self.connected.insert(self.addr, &endpoint);
+        self.serving.insert(self.addr, &endpoint);
         let mut served = true;
         let mut health = HealthClient::new(endpoint.clone());
         let request = HealthCheckRequest {
@@ -214,11 +268,11 @@ impl Watcher {
                 let mut statuses = statuses.into_inner();
                 while let Some(Ok(status)) = statuses.next().await {
                     if status.status() == ServingStatus::Serving {
-                        self.insert(&endpoint);
+                        self.serving.insert(self.addr, &endpoint);
                     } else {
                         tracing::info!(addr = %self.addr, status = ?status.status(), "upstream backend not serving");
                         served = false;
-                        self.set(false);
+                        self.serving.remove(self.addr);
                     }
                 }
                 // Its end (GOAWAY, a closed connection) takes the backend out.
@@ -235,24 +289,8 @@ impl Watcher {
         served
     }
 
-    fn insert(&self, endpoint: &Endpoint) {
-        if !self.inside.load(Ordering::Relaxed) {
-            let _ = self
-                .changes
-                .send(Change::Insert(self.addr, endpoint.clone().loaded()));
-            self.set(true);
-        }
-    }
-
-    /// Counts the backend in or out (taking it out of the balancer).
-    fn set(&self, now: bool) {
-        if self.inside.swap(now, Ordering::Relaxed) == now {
-            return;
-        }
-        if !now {
-            let _ = self.changes.send(Change::Remove(self.addr));
-        }
-        self.count
-            .send_modify(|n| if now { *n += 1 } else { *n -= 1 });
+    fn out(&self) {
+        self.serving.remove(self.addr);
+        self.connected.remove(self.addr);
     }
 }

@@ -9,8 +9,10 @@
 //! and hand a call to a dead backend. Like the `Http2Client`, it sets no
 //! timer of its own: each tier enforces its own deadline.
 use std::{
+    fmt,
     net::SocketAddr,
     pin::Pin,
+    sync::Mutex,
     task::{Context, Poll},
     time::Duration,
 };
@@ -97,9 +99,53 @@ impl Service<Request<Body>> for Endpoint {
         let mut send = self.send.clone();
         Box::pin(async move {
             *req.uri_mut() = uri?;
-            let response = send.send_request(req).await?;
-            Ok(response.map(Body::new))
+            match send.try_send_request(req).await {
+                Ok(response) => Ok(response.map(Body::new)),
+                Err(mut e) => match e.take_message() {
+                    Some(req) => Err(NotSent::new(req, e.into_error()).into()),
+                    None => Err(e.into_error().into()),
+                },
+            }
         })
+    }
+}
+
+/// A call that never left: its connection had closed before the request was
+/// written. Nothing reached the backend, so the balancer may send it to another.
+#[derive(Debug)]
+pub(crate) struct NotSent {
+    /// In a mutex only because errors must be `Sync`.
+    request: Mutex<Option<Request<Body>>>,
+    error: hyper::Error,
+}
+
+impl NotSent {
+    fn new(request: Request<Body>, error: hyper::Error) -> Self {
+        NotSent {
+            request: Mutex::new(Some(request)),
+            error,
+        }
+    }
+
+    /// The request, unsent; once.
+    pub(crate) fn take(&self) -> Option<Request<Body>> {
+        self.request.lock().ok()?.take()
+    }
+}
+
+impl fmt::Display for NotSent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the backend's connection closed before the call was sent: {}",
+            self.error
+        )
+    }
+}
+
+impl std::error::Error for NotSent {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
     }
 }
 

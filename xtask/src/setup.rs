@@ -29,7 +29,9 @@ pub fn run() -> anyhow::Result<()> {
     python_venv()?;
     cargo_tool("geckodriver", "geckodriver")?;
     nginx()?;
-    crate::peers::setup()
+    crate::peers::setup()?;
+    // kubernetes-validate and grpcio's health client, in the same venv.
+    crate::k8s_check::setup()
 }
 
 /// What `cargo xtask cluster` needs besides the build: Debian's nginx

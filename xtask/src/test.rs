@@ -110,6 +110,7 @@ pub fn run() -> anyhow::Result<()> {
     // Native tests: the server's (against live in-process servers) and the
     // client core's pure logic.
     exec(&mut command("cargo", &["test", "--workspace"]))?;
+    crate::k8s_check::run()?; // deploy/k8s against the Kubernetes schemas and demo-server (issue 21)
     pkg::build()?;
     let server = Server::start(&ports::addr(TEST_PORT))?;
     peers::run(&server.url)?;

@@ -34,7 +34,8 @@ impl DemoServer {
         Self::start(&args, addr).await
     }
 
-    async fn start(args: &[&str], listens_on: SocketAddr) -> DemoServer {
+    /// `demo-server ARGS`, once it listens on `listens_on`.
+    pub async fn start(args: &[&str], listens_on: SocketAddr) -> DemoServer {
         let child = Command::new(env!("CARGO_BIN_EXE_demo-server"))
             .args(args)
             .stdout(Stdio::null())
