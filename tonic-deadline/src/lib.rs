@@ -157,3 +157,8 @@ pub use otel::{OtelMetrics, OtelMetricsLayer, OtelMetricsService, status_name};
 pub use propagate::{Propagate, PropagateLayer, TRANSIT_ALLOWANCE};
 pub use shutdown::{DEFAULT_DRAIN_TIMEOUT, Shutdown, signal};
 pub use upstream::Http2Client;
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
