@@ -13,7 +13,12 @@
 //!   the handler's call is cancelled or ends. [`detached`] opts a call out.
 //! - **[`Metrics`]** (optional): go-grpc-prometheus' series in your own
 //!   `prometheus_client::Registry`, through [`Metrics::layer`]; [`OnCallLayer`] for
-//!   counting of your own.
+//!   counting of your own; [`MetricsEndpoint`] serves a registry at
+//!   `/metrics` (tonic, axum or hyper). With the feature `opentelemetry`,
+//!   `OtelMetrics`: gRFC A66's metrics, and W3C trace context carried on
+//!   by [`Propagate`].
+//! - **[`GrpcWebCors`]**: CORS for browsers on other origins, so that their
+//!   calls get through and their errors arrive as sent.
 //! - **[`Shutdown`]**: on SIGTERM or Ctrl-C, stop accepting, let unary calls
 //!   drain, end streams at once with UNAVAILABLE.
 //! - **Limits that answer**: [`DeadlineLayer::max_message_bytes`] and
@@ -27,7 +32,7 @@
 //! use std::time::Duration;
 //! use prometheus_client::registry::Registry;
 //! use tonic::{service::Routes, transport::Server};
-//! use tonic_deadline::{DeadlineLayer, Methods, Metrics, Shutdown};
+//! use tonic_deadline::{DeadlineLayer, GrpcWebCors, Methods, Metrics, MetricsEndpoint, Shutdown};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -42,6 +47,8 @@
 //! # shutdown.begin(); // so that this example ends
 //! Server::builder()
 //!     .accept_http1(true)                        // for gRPC-Web over HTTP/1.1
+//!     .layer(GrpcWebCors::new().allow_origin("https://app.example.com")?.layer())
+//!     .layer(MetricsEndpoint::new(registry).layer("/metrics"))
 //!     .layer(tonic_web::GrpcWebLayer::new())    // tonic-web outside,
 //!     .layer(deadlines)                          // then the deadlines,
 //!     .layer(metrics.layer("frontend"))          // then the counting
