@@ -1,7 +1,8 @@
 //! The `opentelemetry` feature (issue 20): gRFC A66's server instruments as
 //! the SDK's in-memory exporter receives them, for an OK, a cancelled and a
 //! deadline-exceeded call; and a `traceparent` sent to a frontend reaching
-//! its backend's handler, through `Propagate`, with the same trace id.
+//! its backend's handler (over loopback HTTP/2), through `Propagate`, with
+//! the same trace id.
 use std::{
     convert::Infallible,
     sync::{Arc, Mutex},
@@ -12,6 +13,10 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response};
 use http_body::Frame;
 use http_body_util::{BodyExt as _, Full, StreamBody};
+use hyper_util::{
+    rt::{TokioExecutor, TokioIo},
+    service::TowerToHyperService,
+};
 use opentelemetry::{KeyValue, global, metrics::MeterProvider as _, trace::TraceContextExt as _};
 use opentelemetry_sdk::{
     metrics::{
@@ -21,7 +26,7 @@ use opentelemetry_sdk::{
     propagation::TraceContextPropagator,
 };
 use tonic::body::Body;
-use tonic_deadline::{CallContext, DeadlineLayer, OtelMetrics, Propagate};
+use tonic_deadline::{CallContext, DeadlineLayer, Http2Client, OtelMetrics, Propagate};
 use tower::{ServiceBuilder, ServiceExt as _, service_fn};
 
 fn frame(message: &[u8]) -> Bytes {
@@ -234,10 +239,24 @@ async fn a_traceparent_reaches_the_backend_handler_through_propagate() {
             *backend_seen.lock().unwrap() = Some((trace_id.to_string(), header));
             async { Ok::<_, Infallible>(reply(b"from the backend")) }
         }));
+    // The backend over real loopback HTTP/2, as a second tier would be.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let service = TowerToHyperService::new(backend.clone());
+            tokio::spawn(
+                hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(tcp), service),
+            );
+        }
+    });
+    let upstream = Http2Client::new(origin.parse().unwrap()).unwrap();
     let frontend = ServiceBuilder::new()
         .layer(DeadlineLayer::new())
         .service(service_fn(move |_req: Request<Body>| {
-            let upstream = Propagate::new(backend.clone());
+            let upstream = Propagate::new(upstream.clone());
             async move {
                 let response = upstream.oneshot(call("/t.v1.B/Call", b"x", &[])).await;
                 let status = status_of(response.unwrap()).await;
