@@ -219,13 +219,14 @@ describe("Google's API protos, vendored with their current descriptor.proto", ()
 /** `npx <args> <port>` serving the app; resolves once it answers. */
 async function serveWith(args) {
   const port = await freePort();
-  const child = spawn("npx", [...args, String(port)], { cwd: app, env, stdio: ["ignore", "inherit", "inherit"] });
+  // A process group of its own: npx runs vite as its child, and both must go.
+  const child = spawn("npx", [...args, String(port)], { cwd: app, env, stdio: ["ignore", "inherit", "inherit"], detached: true });
   const url = `http://127.0.0.1:${port}/`;
   await until(`${args[1] ?? "vite"} answering at ${url}`, () => fetch(url).then((r) => r.ok, () => false), (ok) => ok, {
     withinMs: 30_000,
     everyMs: 100,
   });
-  return { url, stop: () => child.kill() };
+  return { url, stop: () => process.kill(-child.pid) };
 }
 
 function freePort() {

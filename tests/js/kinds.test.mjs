@@ -21,7 +21,9 @@ const cases = new URL("./kinds.cases.mjs", import.meta.url);
 // The descriptors the generated modules register, so both sides read the
 // same schema; the well-known types' (which the runtime registers) from
 // protobuf-es's own copies.
-const files = [];
+const files = Object.entries(wkt)
+  .filter(([name]) => name.startsWith("file_google_protobuf_"))
+  .map(([, desc]) => desc.proto);
 for (const entry of await readdir(`${packages}/kinds`, { recursive: true })) {
   if (!entry.endsWith("_grpcweb.js")) continue;
   const module = await readFile(`${packages}/kinds/${entry}`, "utf8");
@@ -30,10 +32,14 @@ for (const entry of await readdir(`${packages}/kinds`, { recursive: true })) {
   files.push(fromBinary(FileDescriptorProtoSchema, Buffer.from(embedded, "base64")));
 }
 if (!files.some((f) => f.name === "kinds.proto")) throw new Error("no module for kinds.proto");
-for (const [name, desc] of Object.entries(wkt)) {
-  if (name.startsWith("file_google_protobuf_")) files.push(desc.proto);
-}
-const registry = createFileRegistry(create(FileDescriptorSetSchema, { file: files }));
+const ordered = [];
+const place = (file) => {
+  if (ordered.includes(file)) return;
+  for (const dep of file.dependency) place(files.find((f) => f.name === dep) ?? { name: dep, dependency: [] });
+  ordered.push(file);
+};
+files.forEach(place);
+const registry = createFileRegistry(create(FileDescriptorSetSchema, { file: ordered.filter((f) => f.$typeName) }));
 const Kinds = registry.getMessage("test.kinds.v1.Kinds");
 
 const { results, roundTrips } = await runCases(cases, `${base}/kinds/package.json`, { base, round: "cases" });

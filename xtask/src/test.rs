@@ -31,6 +31,8 @@ pub enum Step {
     RustApp,
     /// The npm packages in a fresh app, without Rust.
     Consumer,
+    /// `cargo xtask package` on the test protos, the codec against protobuf-es.
+    Package,
 }
 
 /// The npm packages as a JS developer without Rust meets them (issue 14):
@@ -61,6 +63,7 @@ pub fn run_step(step: Step) -> anyhow::Result<()> {
             let server = Server::start(&ports::addr(TEST_PORT))?;
             webkit_tests::run(&server.url)
         }
+        Step::Package => package_tests::run(),
         Step::Consumer => {
             let server = Server::start(&ports::addr(TEST_PORT))?;
             consumer(&server.url)
@@ -116,6 +119,7 @@ pub fn run() -> anyhow::Result<()> {
     peers::run(&server.url)?;
     client_tests::run(&server.url)?;
     package_tests::run()?;
+    crate::hostile_tests::run()?;
     crate::example_server_tests::run()?; // tonic-deadline's example from a browser (issue 20)
     webkit_tests::run(&server.url)?;
     page_tests::run(&server.url)?;
