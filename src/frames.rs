@@ -117,7 +117,7 @@ fn judge(flags: u8, len: [u8; 4], limit: usize, option: &str) -> Result<(u8, usi
         other => {
             return Err(Failure::new(
                 Code::INTERNAL,
-                format!("a frame with unknown flags 0x{other:02x}"),
+                format!("a frame with unknown flags {other}"),
             ));
         }
     };
@@ -293,7 +293,7 @@ mod tests {
     #[test]
     #[cfg(feature = "js-api")]
     fn compressed_and_unknown_frames_fail_on_their_header() {
-        for (flags, text) in [(1, "compressed"), (0x81, "unknown flags 0x81")] {
+        for (flags, text) in [(1, "compressed"), (0x81, "unknown flags 129")] {
             let failure = Frames::new(10, "l").push(&[flags, 0, 0, 0, 0]).unwrap_err();
             assert_eq!(failure.code, Code::INTERNAL);
             assert!(failure.message.contains(text), "{}", failure.message);

@@ -24,7 +24,15 @@ pub fn set_panic_handler(handler: Function) {
             .ok()
             .flatten();
         if let Some(handler) = handler {
-            let _ = handler.call1(&JsValue::UNDEFINED, &info.to_string().into());
+            // The message only: formatting the location too costs the
+            // package ~160 bytes gzipped.
+            let payload = info.payload();
+            let message = payload
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+                .unwrap_or_default();
+            let _ = handler.call1(&JsValue::UNDEFINED, &message.into());
         }
     }));
 }

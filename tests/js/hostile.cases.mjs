@@ -164,7 +164,7 @@ export async function run(base) {
   });
 
   test("unknown and compressed frames: INTERNAL", async () => {
-    expectError(await call("unknown-flags"), Code.INTERNAL, "unknown flags 0x02");
+    expectError(await call("unknown-flags"), Code.INTERNAL, "unknown flags 2");
     expectError(await call("compressed"), Code.INTERNAL, "compressed");
   });
 
