@@ -76,17 +76,28 @@ pub fn runtime_package(out: &std::path::Path, publish: bool) -> anyhow::Result<(
             format!("/** @internal The runtime's registration of a well-known type's proto. */\nexport declare const {name}: FileRegistration;\n")
         })
         .collect();
-    for (file, text) in [("index.js", js), ("index.d.ts", dts)] {
-        let template = std::fs::read_to_string(source.join(file))?;
+    let fill = |file: &str, text: &str| -> anyhow::Result<String> {
+        let template = std::fs::read_to_string(source.join(file))
+            .with_context(|| format!("reading {RUNTIME_SOURCE}/{file}"))?;
         anyhow::ensure!(
             template.contains(PROVIDED_MARK),
             "{RUNTIME_SOURCE}/{file} lacks {PROVIDED_MARK}"
         );
-        std::fs::write(out.join(file), template.replace(PROVIDED_MARK, &text))?;
-    }
-    // The runtime's JS is the library's, not the user's: shipped minified,
+        Ok(template.replace(PROVIDED_MARK, text))
+    };
+    std::fs::write(out.join("index.d.ts"), fill("index.d.ts", &dts)?)?;
+    // The runtime's JS (one module per concept in src/) is the library's,
+    // not the user's: shipped as one minified module beside the glue,
     // keeping `GrpcError`'s and `MessageStream`'s names.
-    minify(&out.join("index.js"), true)?;
+    let build = root().join("target/runtime-js");
+    let _ = std::fs::remove_dir_all(&build);
+    std::fs::create_dir_all(build.join("src"))?;
+    for entry in std::fs::read_dir(source.join("src"))? {
+        let path = entry?.path();
+        copy(&path, &build.join("src").join(path.file_name().unwrap_or_default()))?;
+    }
+    std::fs::write(build.join("src/provided.js"), fill("src/provided.js", &js)?)?;
+    bundle(&build.join("src/index.js"), &out.join("index.js"))?;
     if publish {
         for file in ["package.json", "README.md", "node.js"] {
             copy(&source.join(file), &out.join(file))?;
@@ -181,6 +192,43 @@ pub fn build_runtime() -> anyhow::Result<PathBuf> {
     );
     minify(&dir.join("grpc_web_abort.js"), false)?;
     Ok(dir)
+}
+
+/// The glue as the runtime's sources import it (from `src/`), and as the
+/// bundled `index.js` beside it must.
+const GLUE_FROM_SOURCE: &str = "\"../grpc_web_abort.js\"";
+const GLUE_FROM_BUNDLE: &str = "\"./grpc_web_abort.js\"";
+
+/// Bundles the runtime's modules from `entry` into one minified ES module
+/// at `out`, the wasm-bindgen glue left as an import.
+fn bundle(entry: &std::path::Path, out: &std::path::Path) -> anyhow::Result<()> {
+    let entry = entry.to_string_lossy().into_owned();
+    let outfile = format!("--outfile={}", out.display());
+    exec(&mut command(
+        ESBUILD,
+        &[
+            &entry,
+            "--bundle",
+            "--minify",
+            "--keep-names",
+            "--format=esm",
+            "--log-level=warning",
+            "--external:../grpc_web_abort.js",
+            &outfile,
+        ],
+    ))?;
+    let text = std::fs::read_to_string(out)?;
+    anyhow::ensure!(
+        text.contains(GLUE_FROM_SOURCE),
+        "the bundled runtime does not import {GLUE_FROM_SOURCE}"
+    );
+    std::fs::write(out, text.replace(GLUE_FROM_SOURCE, GLUE_FROM_BUNDLE))?;
+    eprintln!(
+        "xtask: the runtime's JS bundled into {}: {} bytes gzipped",
+        out.display(),
+        gzip_size(text.as_bytes())?
+    );
+    Ok(())
 }
 
 /// Minifies the ES module `file` in place with esbuild (no bundling);
