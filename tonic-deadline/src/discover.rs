@@ -9,7 +9,9 @@
 //!
 //! A backend is taken in as soon as it is connected, before its health has
 //! answered, and kept when it has no health service (UNIMPLEMENTED): health
-//! only takes a backend out. One that goes down is connected again, every
+//! only takes a backend out. An upstream may be a proxy (nginx `grpc_pass`):
+//! a Watch that ends is asked again on the same connection, and only one
+//! that cannot be asked again (a GOAWAY, a closed connection) takes it out. One that goes down is connected again, every
 //! retry period (at most the refresh period, and at most a second), until
 //! it is back.
 use std::{
@@ -258,35 +260,47 @@ impl Watcher {
         };
         self.connected.insert(self.addr, &endpoint);
         self.serving.insert(self.addr, &endpoint);
-        let mut served = true;
         let mut health = HealthClient::new(endpoint.clone());
-        let request = HealthCheckRequest {
-            service: String::new(),
-        };
-        match health.watch(request).await {
-            Ok(statuses) => {
-                let mut statuses = statuses.into_inner();
-                while let Some(Ok(status)) = statuses.next().await {
-                    if status.status() == ServingStatus::Serving {
-                        self.serving.insert(self.addr, &endpoint);
-                    } else {
-                        tracing::info!(addr = %self.addr, status = ?status.status(), "upstream backend not serving");
-                        served = false;
-                        self.serving.remove(self.addr);
+        let mut closed = closed;
+        let mut served = true;
+        loop {
+            let request = HealthCheckRequest {
+                service: String::new(),
+            };
+            let asked = tokio::time::Instant::now();
+            match health.watch(request).await {
+                Ok(statuses) => {
+                    let mut statuses = statuses.into_inner();
+                    let mut heard = false;
+                    while let Some(Ok(status)) = statuses.next().await {
+                        heard = true;
+                        if status.status() == ServingStatus::Serving {
+                            self.serving.insert(self.addr, &endpoint);
+                        } else {
+                            tracing::info!(addr = %self.addr, status = ?status.status(), "upstream backend not serving");
+                            served = false;
+                            self.serving.remove(self.addr);
+                        }
+                    }
+                    // A Watch that ends after telling something: the backend
+                    // shuts down (then asking again fails at once: GOAWAY), or
+                    // a proxy's backend went away (then another one answers).
+                    // One that ends at once, again and again, would spin.
+                    if !heard || asked.elapsed() < FIRST_RETRY {
+                        return false;
                     }
                 }
-                // Its end (GOAWAY, a closed connection) takes the backend out.
-            }
-            // No health checking there: in for as long as it is connected.
-            Err(status) if status.code() == Code::Unimplemented => {
-                let _ = closed.await;
-            }
-            Err(status) => {
-                tracing::debug!(addr = %self.addr, %status, "backend health unknown");
-                served = false;
+                // No health checking there: in for as long as it is connected.
+                Err(status) if status.code() == Code::Unimplemented => {
+                    let _ = (&mut closed).await;
+                    return served;
+                }
+                Err(status) => {
+                    tracing::debug!(addr = %self.addr, %status, "backend health unknown");
+                    return false;
+                }
             }
         }
-        served
     }
 
     fn out(&self) {

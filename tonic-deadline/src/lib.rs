@@ -19,8 +19,13 @@
 //!   by [`Propagate`].
 //! - **[`GrpcWebCors`]**: CORS for browsers on other origins, so that their
 //!   calls get through and their errors arrive as sent.
-//! - **[`Shutdown`]**: on SIGTERM or Ctrl-C, stop accepting, let unary calls
+//! - **[`Shutdown`]**: on SIGTERM or Ctrl-C, an optional lameduck (health
+//!   NOT_SERVING, calls still served), then stop accepting, let unary calls
 //!   drain, end streams at once with UNAVAILABLE.
+//! - **[`Health`]**: `grpc.health.v1.Health` (tonic-health) that turns
+//!   NOT_SERVING when the shutdown is asked for, for Kubernetes' gRPC probes
+//!   and load balancers; **[`Balanced`]**: an upstream client that spreads
+//!   calls per call over every address of a name (a headless Service).
 //! - **Limits that answer**: [`DeadlineLayer::max_message_bytes`] and
 //!   [`ConcurrencyLimitLayer`] (in total and [`PerConnection`]) end a call
 //!   with RESOURCE_EXHAUSTED naming the limit, never queue it;
@@ -101,6 +106,32 @@
 //! // A call that must outlive the handler's call:
 //! let audit = detached(async { /* client.log(..).await */ });
 //! # audit.await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Health checks, a lameduck, balancing
+//!
+//! ```
+//! use std::time::Duration;
+//! use tonic_deadline::{Balanced, DeadlineLayer, Health, Methods, Shutdown};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), tower::BoxError> {
+//! // On SIGTERM: 5 s of NOT_SERVING (still serving), then GOAWAY and 10 s of drain.
+//! let shutdown = Shutdown::new(Duration::from_secs(10)).with_lameduck(Duration::from_secs(5));
+//! let (health, health_service) = Health::new(&shutdown); // "" is SERVING
+//! health.set_service_serving("shop.v1.Cart").await;       // or set_serving::<CartServer<_>>()
+//! // Add `health_service` to the routes; the deadline layer learns that
+//! // `Watch` is a stream (it ends when the lameduck is over):
+//! let deadlines = DeadlineLayer::new()
+//!     .methods(Methods::default().and(Health::methods()))
+//!     .shutdown(&shutdown);
+//! // Upstream calls spread per call over every backend a name resolves to,
+//! // resolved again every 5 s; a backend NOT_SERVING or gone is left out.
+//! let upstream = Balanced::new(["http://backends:8081".parse()?], Duration::from_secs(5))?
+//!     .propagating();
+//! # let _ = (health_service, deadlines, upstream);
 //! # Ok(())
 //! # }
 //! ```

@@ -24,6 +24,9 @@ use crate::{
 };
 
 const TEMPLATE: &str = "deploy/nginx/nginx.conf.template";
+/// Every tier's lameduck: on SIGTERM its health says NOT_SERVING for this
+/// long, calls still served, before it stops accepting (as in deploy/k8s).
+const LAMEDUCK: &str = "1s";
 pub const CLUSTER_JSON: &str = "target/cluster.json";
 
 pub struct Options {
@@ -105,7 +108,14 @@ impl Cluster {
             cluster.spawn_tier(
                 "backend",
                 addr,
-                &["--role", "backend", "--backend-addr", addr],
+                &[
+                    "--role",
+                    "backend",
+                    "--backend-addr",
+                    addr,
+                    "--lameduck",
+                    LAMEDUCK,
+                ],
             )?;
         }
         // nginx before the frontends, so that their upstream answers at once.
@@ -125,15 +135,17 @@ impl Cluster {
                 addr,
                 "--upstream",
                 &upstream,
+                "--lameduck",
+                LAMEDUCK,
             ];
             cluster.spawn_tier("frontend", addr, &args)?;
         }
-        for p in &cluster.processes {
-            match p.role {
-                "nginx" => wait_for_https(&cluster.url)?,
-                tier => wait_for_metrics(tier, &p.addr)?,
-            }
+        // The tiers first: nginx, asked before a frontend listens, would
+        // count it down (refused) and send it nothing for fail_timeout (10 s).
+        for p in cluster.processes.iter().filter(|p| p.role != "nginx") {
+            wait_for_metrics(p.role, &p.addr)?;
         }
+        wait_for_https(&cluster.url)?;
         cluster.write_json()?;
         Ok(cluster)
     }
