@@ -381,7 +381,7 @@ async fn a_backend_in_its_lameduck_is_avoided() {
 
     let signalled = Instant::now();
     servers[0].terminate();
-    // Within 100 ms, a batch of calls none of which reaches it ...
+    // Soon (within 250 ms), a batch of calls none of which reaches it ...
     let took = eventually(
         Duration::from_millis(100),
         "calls avoid the backend",
