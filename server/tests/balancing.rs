@@ -383,7 +383,7 @@ async fn a_backend_in_its_lameduck_is_avoided() {
     servers[0].terminate();
     // Soon (within 250 ms), a batch of calls none of which reaches it ...
     let took = eventually(
-        Duration::from_millis(100),
+        Duration::from_millis(250),
         "calls avoid the backend",
         || async {
             let before = greeter_counts(&backends[..1]).await[0].started;
