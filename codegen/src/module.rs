@@ -2,7 +2,7 @@
 //! runtime, and a client class per service whose methods are one call into
 //! the runtime each; the declarations of its types. As `.js` + `.d.ts` or
 //! as one `.ts`.
-use prost_types::FileDescriptorProto;
+use prost_types::{FileDescriptorProto, method_options::IdempotencyLevel};
 
 use crate::{
     Options, Target,
@@ -93,6 +93,20 @@ pub(crate) fn generate(
             } else {
                 "unary"
             };
+            // Unary calls of methods the proto marks safe to repeat are
+            // retried by default (the runtime's `retry` option).
+            let idempotent = !def.server_streaming()
+                && def.options.as_ref().is_some_and(|o| {
+                    matches!(
+                        o.idempotency_level(),
+                        IdempotencyLevel::NoSideEffects | IdempotencyLevel::Idempotent
+                    )
+                });
+            let flags = if idempotent {
+                ", { idempotent: true }"
+            } else {
+                ""
+            };
             let deprecated = def.options.as_ref().is_some_and(|o| o.deprecated());
             let doc = jsdoc("  ", method.comment.as_deref(), &[], deprecated);
             let name = scope.own.method(&method.full_name);
@@ -102,12 +116,12 @@ pub(crate) fn generate(
             ));
             if typed {
                 classes.push_str(&format!(
-                    "{doc}  {name}(request: {request}, options?: $rt.CallOptions): {returns} {{\n    return $rt.{call}(this.#h, \"{}\", request, options) as {returns};\n  }}\n",
+                    "{doc}  {name}(request: {request}, options?: $rt.CallOptions): {returns} {{\n    return $rt.{call}(this.#h, \"{}\", request, options{flags}) as {returns};\n  }}\n",
                     method.path
                 ));
             } else {
                 classes.push_str(&format!(
-                    "{doc}  {name}(request, options) {{\n    return $rt.{call}(this.#h, \"{}\", request, options);\n  }}\n",
+                    "{doc}  {name}(request, options) {{\n    return $rt.{call}(this.#h, \"{}\", request, options{flags});\n  }}\n",
                     method.path
                 ));
             }

@@ -391,3 +391,24 @@ fn write_to_writes_the_modules_and_the_index() {
         assert!(dir.path().join(file).is_file(), "{file}");
     }
 }
+
+#[test]
+fn idempotent_unary_methods_tell_the_runtime_so_it_retries_them() {
+    let g = one(r#"syntax = "proto3";
+        package acme.shop.v1;
+        message M {}
+        service Cart {
+          rpc Get(M) returns (M) { option idempotency_level = NO_SIDE_EFFECTS; }
+          rpc Put(M) returns (M) { option idempotency_level = IDEMPOTENT; }
+          rpc Add(M) returns (M);
+          rpc Watch(M) returns (stream M) { option idempotency_level = NO_SIDE_EFFECTS; }
+        }"#);
+    let js = file(&g, "t_grpcweb.js");
+    assert_lines(
+        js,
+        r#"return $rt.unary(this.#h, "/acme.shop.v1.Cart/Get", request, options, { idempotent: true });
+        return $rt.unary(this.#h, "/acme.shop.v1.Cart/Put", request, options, { idempotent: true });
+        return $rt.unary(this.#h, "/acme.shop.v1.Cart/Add", request, options);
+        return $rt.serverStream(this.#h, "/acme.shop.v1.Cart/Watch", request, options);"#,
+    );
+}
