@@ -159,6 +159,7 @@ mod balance;
 mod context;
 mod cors;
 mod deadline;
+mod first_byte;
 mod discover;
 mod endpoint;
 mod grpc_status;
@@ -182,6 +183,7 @@ pub use cors::{
     GrpcWebCors, is_loopback_origin,
 };
 pub use deadline::{Deadline, DeadlineLayer};
+pub use first_byte::{FirstByteTimeout, first_byte_timeout};
 pub use health::Health;
 pub use limit::{ConcurrencyLimit, ConcurrencyLimitLayer, PerConnection};
 pub use methods::{Method, MethodKind, Methods};

@@ -115,8 +115,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let otel = OtelMetrics::new(&opentelemetry::global::meter("countdown"));
     let shutdown = Shutdown::new(Duration::from_secs(5));
     let methods = Methods::from_descriptor_set(pb::DESCRIPTOR_SET)?;
+    // Connections that never send a byte are closed (tonic has no timeout
+    // before the first byte); half an HTTP/1.1 header: hyper's 30 s.
+    let incoming = tonic_deadline::first_byte_timeout(
+        tokio_stream::wrappers::TcpListenerStream::new(listener),
+        Duration::from_secs(10),
+    );
     Server::builder()
         .accept_http1(true)
+        // HTTP/2 peers gone without a FIN, found by PING.
+        .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .http2_keepalive_timeout(Some(Duration::from_secs(20)))
+        // A page that leaves aborts its calls at once: h2 would GOAWAY after 20.
+        .http2_max_pending_accept_reset_streams(Some(1_000))
         .layer(cors.layer()) // outermost: preflights and refused origins
         .layer(MetricsEndpoint::new(registry).layer("/metrics"))
         .layer(tonic_web::GrpcWebLayer::new())
@@ -124,10 +135,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .layer(metrics.layer("countdown"))
         .layer(otel.layer())
         .add_service(CountdownServer::new(Counter))
-        .serve_with_incoming_shutdown(
-            tokio_stream::wrappers::TcpListenerStream::new(listener),
-            shutdown.on_signal(),
-        )
+        .serve_with_incoming_shutdown(incoming, shutdown.on_signal())
         .await?;
     Ok(())
 }
