@@ -21,6 +21,7 @@ mod pkg;
 mod ports;
 mod publish_check;
 mod rust_app_tests;
+mod rust_size;
 mod server;
 mod setup;
 mod test;

@@ -2,6 +2,8 @@
 //! wasm-pack as an outside app would be and driven in Chromium against the
 //! live server (`examples/yew-app/e2e.test.mjs`: navigation and unmounting
 //! end its stream at both tiers, its unary call's deadline and Cancel);
+//! a minimal app without the `js-api` feature must carry none of the npm
+//! runtime's exports (the sizes, printed, are BENCHMARKS.md's "Rust apps");
 //! then SIGTERM to `cargo xtask demo` must stop the server it started.
 use std::{
     net::TcpStream,
@@ -13,18 +15,21 @@ use anyhow::{Context, bail};
 
 use crate::{
     cmd::{command, exec, root},
-    ports,
+    ports, rust_size,
     server::{SHUTDOWN_GRACE, wait_for_metrics},
 };
 
 const APP: &str = "examples/yew-app";
-/// The app's own target directory: it is a workspace of its own, whose
+/// The examples' target directory: each is a workspace of its own, whose
 /// wasm-only dependencies the host workspace never builds.
-const TARGET: &str = "target/yew-app";
+const TARGET: &str = rust_size::TARGET;
 /// Where the SIGTERM check's `cargo xtask demo` listens (and the next port).
 const DEMO_PORT: u16 = 47380;
 
 pub fn run(server_url: &str) -> anyhow::Result<()> {
+    for app in [APP, rust_size::APP] {
+        same_wasm_bindgen(app)?;
+    }
     let pkg = build()?;
     exec(
         command(
@@ -38,14 +43,19 @@ pub fn run(server_url: &str) -> anyhow::Result<()> {
         .env("DEMO_URL", server_url)
         .env("APP_PKG", &pkg),
     )?;
+    let sizes = rust_size::measure()?;
+    eprintln!(
+        "xtask: a minimal Rust app's size:\n{}",
+        rust_size::table(&sizes)
+    );
+    rust_size::check(&sizes)?;
     sigterm_stops_the_demo()
 }
 
 /// wasm-pack's release build of the app (`--target web`); its output directory.
 pub fn build() -> anyhow::Result<String> {
-    same_wasm_bindgen()?;
     let target = root().join(TARGET);
-    let pkg = target.join("pkg").to_string_lossy().into_owned();
+    let pkg = target.join("yew-pkg").to_string_lossy().into_owned();
     let started = Instant::now();
     exec(
         command(
@@ -71,30 +81,29 @@ pub fn build() -> anyhow::Result<String> {
 }
 
 /// wasm-pack runs the installed wasm-bindgen CLI, which must be the version
-/// the app's lock file pins (the workspace's, which `cargo xtask setup`
+/// `app`'s lock file pins (the workspace's, which `cargo xtask setup`
 /// installs): say so plainly rather than let wasm-pack fail on it.
-fn same_wasm_bindgen() -> anyhow::Result<()> {
+fn same_wasm_bindgen(app: &str) -> anyhow::Result<()> {
     let workspace = crate::setup::locked_version("wasm-bindgen")?;
-    let lock = std::fs::read_to_string(root().join(APP).join("Cargo.lock"))
-        .with_context(|| format!("{APP}/Cargo.lock"))?;
-    let app = lock
+    let lock = std::fs::read_to_string(root().join(app).join("Cargo.lock"))
+        .with_context(|| format!("{app}/Cargo.lock"))?;
+    let pinned = lock
         .split("name = \"wasm-bindgen\"\nversion = \"")
         .nth(1)
         .and_then(|rest| rest.split('"').next())
         .context("wasm-bindgen is not in the app's Cargo.lock")?;
-    if app != workspace {
+    if pinned != workspace {
         bail!(
-            "{APP}/Cargo.lock pins wasm-bindgen {app}, the workspace {workspace}: \
-             run `cargo update -p wasm-bindgen --precise {workspace}` in {APP}"
+            "{app}/Cargo.lock pins wasm-bindgen {pinned}, the workspace {workspace}: \
+             run `cargo update -p wasm-bindgen --precise {workspace}` in {app}"
         );
     }
     Ok(())
 }
 
-/// Starts `cargo xtask demo` (this binary, as the alias runs it: cargo
-/// execs it), waits until it serves, SIGTERMs it, and checks that both of
-/// its server's ports are free again and xtask has exited, within the
-/// server's shutdown grace and a margin.
+/// Starts `cargo xtask demo`, waits until it serves, SIGTERMs it, and checks
+/// that both of its server's ports are free again and it has exited, within
+/// the server's shutdown grace and a margin.
 fn sigterm_stops_the_demo() -> anyhow::Result<()> {
     let frontend = ports::addr(DEMO_PORT);
     let backend = ports::addr(DEMO_PORT + 1);
@@ -103,9 +112,9 @@ fn sigterm_stops_the_demo() -> anyhow::Result<()> {
             bail!("{addr} is taken before the demo starts");
         }
     }
-    let mut demo = Command::new(std::env::current_exe()?)
-        .args(["demo", "--addr", &frontend])
-        .current_dir(root())
+    // `cargo xtask demo` as a user types it: cargo execs xtask (Unix), so
+    // the signal reaches xtask itself.
+    let mut demo = command("cargo", &["xtask", "demo", "--addr", &frontend])
         .stdout(Stdio::null())
         .spawn()
         .context("could not start `xtask demo`")?;

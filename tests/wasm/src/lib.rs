@@ -9,3 +9,9 @@ pub mod proto {
     pub const DESCRIPTOR_SET: &[u8] =
         include_bytes!(concat!(env!("OUT_DIR"), "/demo_descriptor.bin"));
 }
+
+/// `docs/rust.md`, whose Rust blocks are compiled here as doc tests against
+/// the demo's clients (this crate's build script generates them as the
+/// guide's does).
+#[doc = include_str!("../../../docs/rust.md")]
+pub mod rust_guide {}
