@@ -15,3 +15,7 @@ pub mod proto {
 /// guide's does).
 #[doc = include_str!("../../../docs/rust.md")]
 pub mod rust_guide {}
+
+/// The crate's crates.io README, its example compiled the same way.
+#[doc = include_str!("../../../docs/crate-grpc-web-abort.md")]
+pub mod crate_readme {}
