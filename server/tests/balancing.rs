@@ -408,3 +408,33 @@ async fn a_backend_in_its_lameduck_is_avoided() {
     );
     eprintln!("calls avoided the backend in its lameduck {took:?} after SIGTERM");
 }
+
+/// `--upstream http://localhost:PORT`: a name, resolved to its addresses
+/// (here the backend's 127.0.0.1, and perhaps a ::1 nobody listens on,
+/// which is left out).
+#[tokio::test]
+async fn an_upstream_name_is_resolved() {
+    let addr = free_port().await;
+    let _backend = DemoServer::backend(addr).await;
+    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let frontend = tiers::start(Config {
+        role: Role::Frontend,
+        addr: any,
+        backend_addr: any,
+        upstream: vec![format!("http://localhost:{}", addr.port())],
+        upstream_refresh: REFRESH,
+        lameduck: Duration::ZERO,
+        origins: AllowedOrigins::default(),
+        static_dirs: None,
+        tls: None,
+        limits: Limits::default(),
+        drain_timeout: support::DRAIN,
+    })
+    .await
+    .expect("the frontend starts");
+    let client = client(frontend.frontend.unwrap()).await;
+    let codes = calls(&client, 20, 5, 0).await;
+    assert!(codes.iter().all(|c| *c == Code::Ok), "{codes:?}");
+    let served = greeter_counts(&[addr]).await[0].ok;
+    assert_eq!(served, 20.0);
+}

@@ -15,14 +15,14 @@
 use std::{
     fmt,
     sync::Arc,
-    task::{Context, Poll},
+    task::{Context, Poll, ready},
     time::Duration,
 };
 
 use futures_util::future::BoxFuture;
 use http::{Request, Response, Uri};
 use tokio::sync::watch;
-use tokio_util::sync::{CancellationToken, DropGuard};
+use tokio_util::sync::{CancellationToken, DropGuard, ReusableBoxFuture};
 use tonic::body::Body;
 use tower::{
     BoxError, Service, ServiceExt, balance::p2c::Balance, buffer::Buffer, util::BoxService,
@@ -69,7 +69,8 @@ struct Pool {
 
 impl Pool {
     fn new(pool: discover::Pool) -> Self {
-        let balancer = Buffer::new(BoxService::new(Balance::new(pool.changes)), QUEUE);
+        let balance = UntilEmpty::new(Balance::new(pool.changes), pool.size.clone());
+        let balancer = Buffer::new(BoxService::new(balance), QUEUE);
         Pool {
             balancer,
             size: pool.size,
@@ -78,6 +79,68 @@ impl Pool {
 
     fn size(&self) -> usize {
         *self.size.borrow()
+    }
+}
+
+/// tower's balancer waits, calls queued behind it, for as long as it has no
+/// backend ready; this hands each queued call back (not sent) as soon as
+/// the pool is empty, for `Balanced` to send it to the other pool or fail it.
+struct UntilEmpty<S> {
+    inner: S,
+    size: watch::Receiver<usize>,
+    /// Completes when the size changes: a wake-up while `inner` waits.
+    changed: ReusableBoxFuture<'static, watch::Receiver<usize>>,
+    empty: bool,
+}
+
+impl<S> UntilEmpty<S> {
+    fn new(inner: S, size: watch::Receiver<usize>) -> Self {
+        let changed = ReusableBoxFuture::new(changed(size.clone()));
+        UntilEmpty {
+            inner,
+            size,
+            changed,
+            empty: false,
+        }
+    }
+}
+
+async fn changed(mut size: watch::Receiver<usize>) -> watch::Receiver<usize> {
+    if size.changed().await.is_err() {
+        std::future::pending::<()>().await; // the pool is gone: no more news
+    }
+    size
+}
+
+impl<S> Service<Request<Body>> for UntilEmpty<S>
+where
+    S: Service<Request<Body>, Response = Response<Body>, Error = BoxError>,
+    S::Future: Send + 'static,
+{
+    type Response = Response<Body>;
+    type Error = BoxError;
+    type Future = BoxFuture<'static, Result<Response<Body>, BoxError>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        loop {
+            self.empty = *self.size.borrow() == 0;
+            if self.empty {
+                return Poll::Ready(Ok(()));
+            }
+            if self.inner.poll_ready(cx)?.is_ready() {
+                return Poll::Ready(Ok(()));
+            }
+            let size = ready!(self.changed.poll(cx));
+            self.changed.set(changed(size));
+        }
+    }
+
+    fn call(&mut self, req: Request<Body>) -> Self::Future {
+        if std::mem::take(&mut self.empty) {
+            let e = NotSent::new(req, "no backend left in the pool".into());
+            return Box::pin(async move { Err(e.into()) });
+        }
+        Box::pin(self.inner.call(req))
     }
 }
 

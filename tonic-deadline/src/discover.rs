@@ -308,3 +308,32 @@ impl Watcher {
         self.connected.remove(self.addr);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upstreams_are_http_origins_with_a_port() {
+        let t = Target::parse(&"http://backends.shop.svc:8081".parse().unwrap()).unwrap();
+        assert_eq!((t.host.as_str(), t.port), ("backends.shop.svc", 8081));
+        let t = Target::parse(&"http://[::1]:9000".parse().unwrap()).unwrap();
+        assert_eq!((t.host.as_str(), t.port), ("::1", 9000));
+        for bad in ["https://a:1", "http://a", "a:1", "/path"] {
+            let e = Target::parse(&bad.parse().unwrap()).unwrap_err();
+            assert!(e.contains(bad.trim_start_matches('/')), "{bad}: {e}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_name_stands_for_every_address_it_resolves_to() {
+        let t = Target::parse(&"http://localhost:8081".parse().unwrap()).unwrap();
+        let addrs = t.resolve().await.unwrap();
+        assert!(
+            addrs
+                .iter()
+                .any(|a| a.ip().is_loopback() && a.port() == 8081),
+            "{addrs:?}"
+        );
+    }
+}

@@ -102,7 +102,7 @@ impl Service<Request<Body>> for Endpoint {
             match send.try_send_request(req).await {
                 Ok(response) => Ok(response.map(Body::new)),
                 Err(mut e) => match e.take_message() {
-                    Some(req) => Err(NotSent::new(req, e.into_error()).into()),
+                    Some(req) => Err(NotSent::new(req, e.into_error().into()).into()),
                     None => Err(e.into_error().into()),
                 },
             }
@@ -111,16 +111,17 @@ impl Service<Request<Body>> for Endpoint {
 }
 
 /// A call that never left: its connection had closed before the request was
-/// written. Nothing reached the backend, so the balancer may send it to another.
+/// written, or its pool had no backend left. Nothing reached a backend, so
+/// the balancer may send it to another.
 #[derive(Debug)]
 pub(crate) struct NotSent {
     /// In a mutex only because errors must be `Sync`.
     request: Mutex<Option<Request<Body>>>,
-    error: hyper::Error,
+    error: BoxError,
 }
 
 impl NotSent {
-    fn new(request: Request<Body>, error: hyper::Error) -> Self {
+    pub(crate) fn new(request: Request<Body>, error: BoxError) -> Self {
         NotSent {
             request: Mutex::new(Some(request)),
             error,
@@ -135,17 +136,13 @@ impl NotSent {
 
 impl fmt::Display for NotSent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "the backend's connection closed before the call was sent: {}",
-            self.error
-        )
+        write!(f, "the call was not sent: {}", self.error)
     }
 }
 
 impl std::error::Error for NotSent {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.error)
+        Some(&*self.error)
     }
 }
 
