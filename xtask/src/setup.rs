@@ -7,6 +7,7 @@ use crate::cmd::{command, exec, have, root};
 /// What building the npm package needs (the demo needs no more).
 pub fn build_tools() -> anyhow::Result<()> {
     wasm_target()?;
+    nightly()?;
     debian_packages(&[("/usr/bin/node", "nodejs"), ("/usr/bin/npm", "npm")])?;
     cargo_tool("wasm-pack", "wasm-pack")?;
     wasm_bindgen_cli()?;
@@ -43,6 +44,36 @@ pub fn nginx() -> anyhow::Result<()> {
         ("/usr/bin/openssl", "openssl"),
         ("/usr/bin/curl", "curl"),
     ])
+}
+
+/// The nightly the npm runtime's wasm is built with (`pkg::build_runtime`):
+/// pinned, so that the shipped bytes change only on purpose.
+pub const NIGHTLY: &str = "nightly-2026-05-20";
+
+/// The pinned nightly with std's sources (for `-Zbuild-std`) and the wasm32 target.
+fn nightly() -> anyhow::Result<()> {
+    let out = command(
+        "rustup",
+        &["component", "list", "--installed", "--toolchain", NIGHTLY],
+    )
+    .output()?;
+    if String::from_utf8_lossy(&out.stdout).contains("rust-src") {
+        return Ok(());
+    }
+    exec(&mut command(
+        "rustup",
+        &[
+            "toolchain",
+            "install",
+            NIGHTLY,
+            "--profile",
+            "minimal",
+            "--component",
+            "rust-src",
+            "--target",
+            "wasm32-unknown-unknown",
+        ],
+    ))
 }
 
 fn wasm_target() -> anyhow::Result<()> {
