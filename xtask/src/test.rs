@@ -88,6 +88,8 @@ pub fn run() -> anyhow::Result<()> {
             "--features",
             "npm-runtime",
         ],
+        // As a Rust app gets it: without `js-api` (issue 18).
+        &["--target", "wasm32-unknown-unknown"],
     ] {
         let mut args = vec!["clippy"];
         args.extend(target);
