@@ -43,7 +43,8 @@ use crate::app::HttpService;
 /// A handshake that has not finished by then is a client gone astray.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// After an idle connection is told to close, how long it may take to.
+/// After an idle connection is told to close, how long it may take to
+/// while it has no call open.
 const IDLE_CLOSE_GRACE: Duration = Duration::from_secs(1);
 
 /// How long a connection may be slow or idle before it is closed.
@@ -190,14 +191,17 @@ impl Connection {
                 connection.as_mut().graceful_shutdown();
                 connection.await
             }
-            () = calls.idle_for(self.idle_timeout) => {
+            () = calls.idle_for(self.idle_timeout, Instant::now()) => {
                 tracing::debug!(%peer, "closing an idle connection");
                 connection.as_mut().graceful_shutdown();
                 // One that is halfway through a request header does not
-                // close on its own: dropping it closes the socket.
-                tokio::time::timeout(IDLE_CLOSE_GRACE, connection)
-                    .await
-                    .unwrap_or(Ok(()))
+                // close on its own: dropped (socket closed) if it still has
+                // no call after the grace; a call that slipped in before the
+                // GOAWAY is served to its end.
+                tokio::select! {
+                    ended = connection.as_mut() => ended,
+                    () = calls.idle_for(IDLE_CLOSE_GRACE, Instant::now()) => Ok(()),
+                }
             }
         };
         if let Err(e) = ended {
@@ -261,10 +265,12 @@ impl Calls {
         self.0.changed.notify_one();
     }
 
-    /// Resolves once no call has been open for `timeout`.
-    async fn idle_for(&self, timeout: Duration) {
+    /// Resolves once no call has been open for `timeout`, counting from
+    /// `from` at the earliest.
+    async fn idle_for(&self, timeout: Duration, from: Instant) {
         loop {
             let (open, since) = *self.0.open.lock().unwrap_or_else(|e| e.into_inner());
+            let since = since.max(from);
             if open > 0 {
                 self.0.changed.notified().await;
                 continue;
