@@ -168,6 +168,14 @@ impl Balanced {
         upstreams: impl IntoIterator<Item = Uri>,
         refresh: Duration,
     ) -> Result<Self, BoxError> {
+        Self::resolving(upstreams, refresh, discover::dns())
+    }
+
+    pub(crate) fn resolving(
+        upstreams: impl IntoIterator<Item = Uri>,
+        refresh: Duration,
+        resolve: discover::Resolve,
+    ) -> Result<Self, BoxError> {
         let uris: Vec<Uri> = upstreams.into_iter().collect();
         if uris.is_empty() {
             return Err("no upstream given".into());
@@ -177,7 +185,7 @@ impl Balanced {
         }
         let targets = uris.iter().map(Target::parse).collect::<Result<_, _>>()?;
         let stop = CancellationToken::new();
-        let (serving, connected) = discover::start(targets, refresh, stop.clone());
+        let (serving, connected) = discover::start(targets, resolve, refresh, stop.clone());
         let names: Vec<String> = uris.iter().map(ToString::to_string).collect();
         Ok(Balanced {
             serving: Pool::new(serving),
@@ -268,5 +276,121 @@ impl Service<Request<Body>> for Balanced {
             }
             result
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{
+        net::SocketAddr,
+        sync::{
+            Mutex,
+            atomic::{AtomicUsize, Ordering},
+        },
+        time::Instant,
+    };
+
+    use tonic::transport::Server;
+    use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+    use tower::util::MapRequestLayer;
+
+    use super::*;
+
+    /// A backend (tonic-health's service alone) that counts the `Check`
+    /// calls it serves.
+    async fn backend() -> (SocketAddr, Arc<AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let checks = Arc::new(AtomicUsize::new(0));
+        let counted = checks.clone();
+        let count = MapRequestLayer::new(move |req: Request<Body>| {
+            if req.uri().path().ends_with("/Check") {
+                counted.fetch_add(1, Ordering::SeqCst);
+            }
+            req
+        });
+        let (_, health) = tonic_health::server::health_reporter();
+        tokio::spawn(
+            Server::builder()
+                .layer(count)
+                .add_service(health)
+                .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+        );
+        (addr, checks)
+    }
+
+    async fn checks(client: &HealthClient<Balanced>, n: usize) {
+        for _ in 0..n {
+            let request = HealthCheckRequest {
+                service: String::new(),
+            };
+            client
+                .clone()
+                .check(request)
+                .await
+                .expect("the call succeeds");
+        }
+    }
+
+    /// Polls `cond` (after `n` more calls each time) for at most 3 s.
+    async fn after_calls(
+        client: &HealthClient<Balanced>,
+        what: &str,
+        mut cond: impl FnMut() -> bool,
+    ) {
+        let start = Instant::now();
+        loop {
+            checks(client, 10).await;
+            if cond() {
+                return;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(3),
+                "{what}: not within 3 s"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn names_are_resolved_again_every_refresh() {
+        let ((a, at_a), (b, at_b)) = (backend().await, backend().await);
+        let resolved = Arc::new(Mutex::new(vec![a]));
+        let answer = resolved.clone();
+        let resolve: discover::Resolve = Arc::new(move |_: &Target| {
+            let addrs = answer.lock().unwrap().clone();
+            Box::pin(async move { Ok(addrs) })
+        });
+        let upstream = "http://backends.test:1".parse().unwrap();
+        let balanced =
+            Balanced::resolving([upstream], Duration::from_millis(200), resolve).unwrap();
+        assert!(balanced.ready_within(Duration::from_secs(2)).await);
+        let client = HealthClient::new(balanced);
+
+        checks(&client, 20).await;
+        assert_eq!(
+            (at_a.load(Ordering::SeqCst), at_b.load(Ordering::SeqCst)),
+            (20, 0)
+        );
+
+        // A pod comes: it gets calls too.
+        resolved.lock().unwrap().push(b);
+        after_calls(&client, "the new backend serves", || {
+            at_b.load(Ordering::SeqCst) > 0
+        })
+        .await;
+
+        // A pod goes: it gets none any more.
+        *resolved.lock().unwrap() = vec![b];
+        let mut last = usize::MAX;
+        after_calls(&client, "the old backend is left out", || {
+            let now = at_a.load(Ordering::SeqCst);
+            std::mem::replace(&mut last, now) == now
+        })
+        .await;
+        let before = (at_a.load(Ordering::SeqCst), at_b.load(Ordering::SeqCst));
+        checks(&client, 20).await;
+        assert_eq!(at_a.load(Ordering::SeqCst), before.0);
+        assert_eq!(at_b.load(Ordering::SeqCst), before.1 + 20);
     }
 }

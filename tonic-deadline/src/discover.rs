@@ -18,11 +18,14 @@ use std::{
     collections::HashMap,
     convert::Infallible,
     net::SocketAddr,
-    sync::atomic::{AtomicBool, Ordering},
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
     time::Duration,
 };
 
-use futures_util::{Stream, StreamExt};
+use futures_util::{Stream, StreamExt, future::BoxFuture};
 use http::uri::Authority;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
@@ -73,6 +76,18 @@ impl Target {
     }
 }
 
+/// How a target's addresses are found: DNS, or a test's own list.
+pub(crate) type Resolve =
+    Arc<dyn Fn(&Target) -> BoxFuture<'static, std::io::Result<Vec<SocketAddr>>> + Send + Sync>;
+
+/// The system's resolver (getaddrinfo: /etc/hosts, DNS with the search domains).
+pub(crate) fn dns() -> Resolve {
+    Arc::new(|target: &Target| {
+        let target = target.clone();
+        Box::pin(async move { target.resolve().await })
+    })
+}
+
 pub(crate) type Changes =
     std::pin::Pin<Box<dyn Stream<Item = Result<Change<SocketAddr, Loaded>, Infallible>> + Send>>;
 
@@ -107,6 +122,7 @@ fn pool() -> (PoolSender, Pool) {
 /// and the connected ones. Runs until `stop` fires (or the balancers are gone).
 pub(crate) fn start(
     targets: Vec<Target>,
+    resolve: Resolve,
     refresh: Duration,
     stop: CancellationToken,
 ) -> (Pool, Pool) {
@@ -114,6 +130,7 @@ pub(crate) fn start(
     let (connected_tx, connected) = pool();
     let resolver = Resolver {
         targets,
+        resolve,
         refresh,
         stop,
         serving: serving_tx,
@@ -126,6 +143,7 @@ pub(crate) fn start(
 
 struct Resolver {
     targets: Vec<Target>,
+    resolve: Resolve,
     refresh: Duration,
     stop: CancellationToken,
     serving: PoolSender,
@@ -152,7 +170,7 @@ impl Resolver {
     async fn resolve_all(&mut self) {
         let mut seen = Vec::new();
         for target in &self.targets {
-            match target.resolve().await {
+            match (self.resolve)(target).await {
                 Ok(addrs) => seen.extend(addrs.into_iter().map(|a| (a, target.clone()))),
                 // A name that does not resolve for a moment keeps its backends.
                 Err(e) => {
