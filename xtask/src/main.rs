@@ -12,6 +12,7 @@ mod demo;
 mod dist;
 mod example_server_tests;
 mod h2_tests;
+mod hostile_tests;
 mod k8s_check;
 mod package;
 mod package_tests;
