@@ -61,7 +61,7 @@ impl<T> Channel<T> {
     }
 
     /// The most bytes a reply message may have (default 4 MiB, as tonic's
-    /// clients): a frame announced larger fails the call with
+    /// clients; at most 2 GiB - 1): a frame announced larger fails the call with
     /// `RESOURCE_EXHAUSTED` at its header, before it is buffered, and the
     /// fetch is aborted. [`Fetch`] (the default transport) enforces it;
     /// tonic's own limit applies after it, so raise the generated client's

@@ -62,10 +62,13 @@ async fn fetch(
     request: Request<GrpcWebCall<tonic::body::Body>>,
 ) -> Result<Response<FetchBody>, Status> {
     let (parts, body) = request.into_parts();
+    // At most 2 GiB - 1: tonic-web adds a frame's length to the bytes it
+    // holds in a usize, which a larger one could overflow on wasm32.
     let limit = parts
         .extensions
         .get::<ReceiveLimit>()
-        .map_or(DEFAULT_MAX_RECEIVE, |l| l.0);
+        .map_or(DEFAULT_MAX_RECEIVE, |l| l.0)
+        .min(i32::MAX as usize);
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let body = body.collect().await?.to_bytes();
 
