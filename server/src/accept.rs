@@ -4,23 +4,18 @@
 //! and waits for the open connections to finish.
 //!
 //! Slow and idle connections are closed ([`Timeouts`]): an HTTP/1.1 request
-//! header must arrive in time (hyper's `header_read_timeout`), a connection
-//! with no call open is closed after a while (GOAWAY first for HTTP/2), and
+//! header must arrive in time once it has begun, a connection with no call
+//! open is closed after a while (GOAWAY first for HTTP/2), and
 //! HTTP/2 peers that are gone without a FIN are found by PING. Otherwise
 //! enough clients that send half a header, or nothing, would hold every
 //! file descriptor the process may have (slowloris).
 //!
 //! hyper-util's server rather than `axum::serve`, which cannot set HTTP/2's
 //! `max_concurrent_streams` nor serve TLS.
-use std::{
-    convert::Infallible,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+mod activity;
 
-use axum::body::Body;
-use http_body_util::BodyExt as _;
-use hyper::body::Incoming;
+use std::{sync::Arc, time::Duration};
+
 use hyper_util::{
     rt::{TokioExecutor, TokioIo, TokioTimer},
     server::conn::auto,
@@ -29,16 +24,15 @@ use hyper_util::{
 use tokio::{
     io::{AsyncRead, AsyncWrite},
     net::TcpListener,
-    sync::Notify,
     time::Instant,
 };
 use tokio_rustls::TlsAcceptor;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tonic_deadline::PerConnection;
-use tower::{ServiceExt as _, util::BoxCloneService};
 use tower_http::add_extension::AddExtension;
 
 use crate::app::HttpService;
+use activity::Activity;
 
 /// A handshake that has not finished by then is a client gone astray.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -51,7 +45,8 @@ const IDLE_CLOSE_GRACE: Duration = Duration::from_secs(1);
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timeouts {
     /// An HTTP/1.1 request's header must have fully arrived this long after
-    /// the server started reading it.
+    /// its first byte (a keep-alive connection waiting for its next request
+    /// is idle, not slow).
     pub header_read: Duration,
     /// A connection with no call open (none yet, or none since the last
     /// one ended) is closed after this long. Longer than a proxy's own idle
@@ -107,10 +102,6 @@ pub async fn serve(
     } = serving;
     let acceptor = tls.map(TlsAcceptor::from);
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(timeouts.header_read);
     // A client that aborts many calls at once resets many streams before the
     // server has accepted them; past h2's default of 20 such resets the
     // server would close the connection (GOAWAY) and fail its other calls.
@@ -144,16 +135,19 @@ pub async fn serve(
         let connection = Connection {
             builder: builder.clone(),
             stopping: stopping.clone(),
-            idle_timeout: timeouts.idle,
+            timeouts,
             service: connection_service(&service, per_connection),
         };
         let acceptor = acceptor.clone();
         connections.spawn(async move {
             let Some(acceptor) = acceptor else {
-                return connection.serve(tcp, peer).await;
+                return connection.serve(tcp, None, peer).await;
             };
             match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-                Ok(Ok(stream)) => connection.serve(stream, peer).await,
+                Ok(Ok(stream)) => {
+                    let http2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+                    connection.serve(stream, Some(http2), peer).await
+                }
                 Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                 Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
             }
@@ -170,20 +164,22 @@ pub async fn serve(
 struct Connection {
     builder: auto::Builder<TokioExecutor>,
     stopping: CancellationToken,
-    idle_timeout: Duration,
+    timeouts: Timeouts,
     service: HttpService,
 }
 
 impl Connection {
-    async fn serve<I>(self, io: I, peer: std::net::SocketAddr)
+    /// `http2`: whether it speaks HTTP/2, if known (by ALPN).
+    async fn serve<I>(self, io: I, http2: Option<bool>, peer: std::net::SocketAddr)
     where
         I: AsyncRead + AsyncWrite + Send + Unpin + 'static,
     {
-        let calls = Calls::default();
-        let service = calls.counting(self.service);
+        let activity = Activity::new();
+        let service = activity.counting(self.service);
+        let io = TokioIo::new(activity.reads(io, http2));
         let connection = self
             .builder
-            .serve_connection_with_upgrades(TokioIo::new(io), TowerToHyperService::new(service));
+            .serve_connection_with_upgrades(io, TowerToHyperService::new(service));
         let mut connection = std::pin::pin!(connection);
         let ended = tokio::select! {
             ended = connection.as_mut() => ended,
@@ -191,7 +187,11 @@ impl Connection {
                 connection.as_mut().graceful_shutdown();
                 connection.await
             }
-            () = calls.idle_for(self.idle_timeout, Instant::now()) => {
+            () = activity.header_overdue(self.timeouts.header_read) => {
+                tracing::debug!(%peer, "closing a connection whose request header is too slow");
+                Ok(()) // dropped: the socket closes
+            }
+            () = activity.idle_for(self.timeouts.idle, Instant::now()) => {
                 tracing::debug!(%peer, "closing an idle connection");
                 connection.as_mut().graceful_shutdown();
                 // One that is halfway through a request header does not
@@ -200,7 +200,7 @@ impl Connection {
                 // GOAWAY is served to its end.
                 tokio::select! {
                     ended = connection.as_mut() => ended,
-                    () = calls.idle_for(IDLE_CLOSE_GRACE, Instant::now()) => Ok(()),
+                    () = activity.idle_for(IDLE_CLOSE_GRACE, Instant::now()) => Ok(()),
                 }
             }
         };
@@ -208,90 +208,6 @@ impl Connection {
             // A client that goes away (or too slowly) is no error of ours.
             tracing::debug!(%peer, error = %e, "connection ended with an error");
         }
-    }
-}
-
-/// The calls open on one connection, and when the last one ended.
-#[derive(Clone)]
-struct Calls(Arc<CallsState>);
-
-struct CallsState {
-    /// Calls open, and when the count last changed.
-    open: Mutex<(usize, Instant)>,
-    changed: Notify,
-}
-
-impl Default for Calls {
-    fn default() -> Self {
-        Calls(Arc::new(CallsState {
-            open: Mutex::new((0, Instant::now())),
-            changed: Notify::new(),
-        }))
-    }
-}
-
-impl Calls {
-    /// `service`, counting each request as open until its response body
-    /// has ended or been dropped.
-    fn counting(
-        &self,
-        service: HttpService,
-    ) -> BoxCloneService<http::Request<Incoming>, http::Response<Body>, Infallible> {
-        let calls = self.clone();
-        let service = service.map_request(|req: http::Request<Incoming>| req.map(Body::new));
-        BoxCloneService::new(tower::service_fn(move |req| {
-            let open = calls.open();
-            let response = service.clone().oneshot(req);
-            async move {
-                let response = response.await?;
-                Ok(response.map(|body| {
-                    Body::new(body.map_frame(move |frame| {
-                        let _open = &open; // dropped with the body
-                        frame
-                    }))
-                }))
-            }
-        }))
-    }
-
-    fn open(&self) -> OpenCall {
-        self.update(|n| n + 1);
-        OpenCall(self.clone())
-    }
-
-    fn update(&self, f: impl FnOnce(usize) -> usize) {
-        let mut open = self.0.open.lock().unwrap_or_else(|e| e.into_inner());
-        *open = (f(open.0), Instant::now());
-        self.0.changed.notify_one();
-    }
-
-    /// Resolves once no call has been open for `timeout`, counting from
-    /// `from` at the earliest.
-    async fn idle_for(&self, timeout: Duration, from: Instant) {
-        loop {
-            let (open, since) = *self.0.open.lock().unwrap_or_else(|e| e.into_inner());
-            let since = since.max(from);
-            if open > 0 {
-                self.0.changed.notified().await;
-                continue;
-            }
-            if since.elapsed() >= timeout {
-                return;
-            }
-            tokio::select! {
-                () = self.0.changed.notified() => {}
-                () = tokio::time::sleep_until(since + timeout) => {}
-            }
-        }
-    }
-}
-
-/// One open call; dropping it ends it.
-struct OpenCall(Calls);
-
-impl Drop for OpenCall {
-    fn drop(&mut self) {
-        self.0.update(|n| n - 1);
     }
 }
 
