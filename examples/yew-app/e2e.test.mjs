@@ -8,18 +8,16 @@
 // as a separately deployed frontend would be (the server allows loopback
 // origins by CORS).
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
-import { createServer } from "node:http";
-import { extname, join, normalize } from "node:path";
 import { after, before, describe, it } from "node:test";
 
 import { collectErrors, launch } from "../../e2e/browser.mjs";
 import { TIERS, methodStats } from "../../e2e/metrics.mjs";
 import { until } from "../../e2e/poll.mjs";
+import { serveStatic } from "../../e2e/serve.mjs";
 
 const DEMO = process.env.DEMO_URL ?? "http://127.0.0.1:47080";
 const PKG = process.env.APP_PKG;
-const INDEX = new URL("index.html", import.meta.url);
+const INDEX = new URL("index.html", import.meta.url).pathname;
 
 const watchStats = () => methodStats(DEMO, "demo.v1.Updates", "Watch");
 const greetStats = () => methodStats(DEMO, "demo.v1.Greeter", "SayHello");
@@ -33,24 +31,6 @@ function started(promise) {
   return promise;
 }
 
-const TYPES = { ".js": "text/javascript", ".wasm": "application/wasm", ".html": "text/html" };
-
-/** index.html for every route (a single-page app), the build under /pkg/. */
-function serveApp() {
-  const server = createServer(async (request, response) => {
-    const path = new URL(request.url, "http://app").pathname;
-    try {
-      const file = path.startsWith("/pkg/") ? join(PKG, normalize(path.slice(5)).replace(/^(\.\.[/\\])+/, "")) : INDEX;
-      const body = await readFile(file);
-      response.writeHead(200, { "content-type": TYPES[extname(String(file))] ?? "text/html" });
-      response.end(body);
-    } catch {
-      response.writeHead(404).end();
-    }
-  });
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
-}
-
 describe("the Yew example", { timeout: 120_000 }, () => {
   let appServer;
   let app;
@@ -61,8 +41,8 @@ describe("the Yew example", { timeout: 120_000 }, () => {
 
   before(async () => {
     assert.ok(PKG, "APP_PKG names the app's wasm-pack output");
-    appServer = await serveApp();
-    app = `http://127.0.0.1:${appServer.address().port}`;
+    appServer = await serveStatic(PKG, INDEX);
+    app = appServer.origin;
     browser = await launch();
     page = await browser.newPage();
     errors = collectErrors(page);

@@ -43,7 +43,7 @@ pub fn run(server_url: &str) -> anyhow::Result<()> {
         .env("DEMO_URL", server_url)
         .env("APP_PKG", &pkg),
     )?;
-    let sizes = rust_size::measure()?;
+    let sizes = rust_size::measure(server_url)?;
     eprintln!(
         "xtask: a minimal Rust app's size:\n{}",
         rust_size::table(&sizes)

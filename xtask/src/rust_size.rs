@@ -40,15 +40,16 @@ const VARIANTS: [(&str, &[&str]); 3] = [
     ),
 ];
 
-/// Builds and measures every variant.
-pub fn measure() -> anyhow::Result<Vec<Size>> {
+/// Builds and measures every variant, checking in Chromium that each works
+/// against the demo server at `server_url`.
+pub fn measure(server_url: &str) -> anyhow::Result<Vec<Size>> {
     VARIANTS
         .iter()
-        .map(|(variant, features)| build(variant, features))
+        .map(|(variant, features)| build(variant, features, server_url))
         .collect()
 }
 
-fn build(variant: &'static str, features: &[&str]) -> anyhow::Result<Size> {
+fn build(variant: &'static str, features: &[&str], server_url: &str) -> anyhow::Result<Size> {
     let target = root().join(TARGET);
     let out = target.join("minimal-pkg");
     let _ = std::fs::remove_dir_all(&out);
@@ -73,6 +74,20 @@ fn build(variant: &'static str, features: &[&str]) -> anyhow::Result<Size> {
     let wasm = out.join("minimal_app_bg.wasm");
     pkg::optimize(&wasm.to_string_lossy())?;
     pkg::minify(&out.join("minimal_app.js"), false)?;
+    // What is measured must work.
+    exec(
+        command(
+            "node",
+            &[
+                "--test",
+                "--test-reporter=spec",
+                &format!("{APP}/run.test.mjs"),
+            ],
+        )
+        .env("DEMO_URL", server_url)
+        .env("APP_PKG", &out)
+        .env("VARIANT", variant),
+    )?;
     let wasm_bytes = std::fs::read(&wasm).context("the app's .wasm")?;
     let mut both = wasm_bytes.clone();
     both.extend(std::fs::read(out.join("minimal_app.js"))?);
