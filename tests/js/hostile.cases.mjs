@@ -219,8 +219,8 @@ export async function run(base) {
       results.push({ name, error: String(error?.stack ?? error) });
     }
   }
-  // Uncaught errors surface as events a little later.
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  // Each test's last call (a network round trip) let any uncaught error of
+  // the calls before it surface as an event.
   results.push({ name: "no uncaught error in the page", error: uncaught.length ? uncaught.join("\n") : undefined });
   return results;
 }
