@@ -123,6 +123,7 @@ async fn navigation_signal_ends_a_stream_at_the_next_navigation() {
         limit: 0,
     })
     .with_signal(&signal);
+        after_seq: 0,
     let mut stream = updates.watch(request).await.unwrap().into_inner();
     assert!(stream.message().await.unwrap().is_some());
     // A same-document navigation: the Navigation API's `navigate` where the
