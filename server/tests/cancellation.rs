@@ -90,6 +90,7 @@ async fn cancelled_stream_after_three_updates(transport: Transport) {
         topic: "t".into(),
         interval_ms: 20,
         limit: 0,
+        after_seq: 0,
     };
     let mut call = RawCall::start(transport, addr, "/demo.v1.Updates/Watch", &watch, &[]).await;
     for seq in 1..=3u64 {

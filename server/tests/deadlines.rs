@@ -96,6 +96,7 @@ async fn deadline_stops_blocking_work_and_streams(transport: Transport) {
         topic: "t".into(),
         interval_ms: 20,
         limit: 0,
+        after_seq: 0,
     };
     let outcome = RawCall::start(
         transport,

@@ -32,6 +32,7 @@ fn request_body() -> Bytes {
         topic: "load".into(),
         interval_ms: 10_000,
         limit: 0,
+        after_seq: 0,
     };
     let payload = watch.encode_to_vec();
     let mut frame = BytesMut::from(&[0u8][..]);

@@ -33,6 +33,7 @@ async fn a_stream_reset_with_no_error_is_a_cancel() {
         topic: "t".into(),
         interval_ms: 20,
         limit: 0,
+        after_seq: 0,
     }
     .encode_to_vec();
     let mut frame = BytesMut::new();

@@ -32,6 +32,7 @@ pub async fn run(server: String, signal: AbortSignal) -> Result<String, JsError>
         topic: "minimal".into(),
         interval_ms: 10,
         limit: 3,
+        after_seq: 0,
     };
     let mut stream = updates
         .watch(transport::request(watch, &signal))

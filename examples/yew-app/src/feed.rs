@@ -67,6 +67,7 @@ async fn watch(signal: AbortSignal, show: UseStateSetter<Vec<Update>>, log: Log)
         topic: "yew".into(),
         interval_ms: 200,
         limit: 0,
+        after_seq: 0,
     })
     .with_signal(&signal);
     let ended = match updates.watch(request).await {

@@ -35,18 +35,26 @@ impl Updates for UpdatesBackend {
             topic,
             interval_ms,
             limit,
+            after_seq,
         } = request.into_inner();
         let topic = if topic.is_empty() {
             "news".to_string()
         } else {
             topic
         };
+        let Some(first) = after_seq.checked_add(1) else {
+            return Err(Status::out_of_range(
+                "after_seq: no update comes after the largest sequence number",
+            ));
+        };
         let ticks = IntervalStream::new(tokio::time::interval(interval(
             interval_ms,
             DEFAULT_INTERVAL_MS,
         )));
         let updates = ticks
-            .zip(futures_util::stream::iter(1u64..))
+            // A resumed stream goes on after the last update its client saw:
+            // the numbering comes from the request, so it survives a restart.
+            .zip(futures_util::stream::iter(first..=u64::MAX))
             .map(move |(_, seq)| {
                 Ok(Update {
                     topic: topic.clone(),

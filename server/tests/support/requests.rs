@@ -10,6 +10,7 @@ pub fn endless_watch() -> WatchRequest {
         topic: "t".into(),
         interval_ms: 20,
         limit: 0,
+        after_seq: 0,
     }
 }
 

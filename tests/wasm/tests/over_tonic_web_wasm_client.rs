@@ -60,6 +60,7 @@ async fn a_deadline_ends_a_stream_on_both_sides() {
         topic: "w".into(),
         interval_ms: 50,
         limit: 0,
+        after_seq: 0,
     })
     .with_timeout(Duration::from_millis(300));
     let mut stream = UpdatesClient::new(channel())

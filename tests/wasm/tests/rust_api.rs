@@ -48,6 +48,7 @@ async fn a_stream_runs_to_its_end() {
         topic: "r".into(),
         interval_ms: 1,
         limit: 3,
+        after_seq: 0,
     });
     let mut stream = updates.watch(request).await.unwrap().into_inner();
     let mut seqs = vec![];
@@ -80,6 +81,7 @@ async fn an_absolute_deadline_ends_a_stream_midway() {
         topic: "r".into(),
         interval_ms: 50,
         limit: 0,
+        after_seq: 0,
     })
     .with_deadline(Deadline::after(Duration::from_millis(300)));
     let start = now();
