@@ -27,7 +27,22 @@ const TEMPLATE: &str = "deploy/nginx/nginx.conf.template";
 /// Every tier's lameduck: on SIGTERM its health says NOT_SERVING for this
 /// long, calls still served, before it stops accepting (as in deploy/k8s).
 const LAMEDUCK: &str = "1s";
-pub const CLUSTER_JSON: &str = "target/cluster.json";
+/// `target/cluster.json` and `target/cluster/` (the rendered nginx.conf, the
+/// certificate, nginx's pid): `cluster-<offset>` under XTASK_PORT_OFFSET, so
+/// that two runs on one machine neither read nor stop each other's processes.
+fn named(base: &str) -> String {
+    match std::env::var("XTASK_PORT_OFFSET")
+        .ok()
+        .filter(|o| o != "0" && !o.is_empty())
+    {
+        Some(offset) => format!("target/{base}-{offset}"),
+        None => format!("target/{base}"),
+    }
+}
+
+pub fn cluster_json() -> std::path::PathBuf {
+    root().join(format!("{}.json", named("cluster")))
+}
 
 pub struct Options {
     pub frontends: usize,
@@ -90,9 +105,9 @@ impl Cluster {
         if options.frontends == 0 || options.backends == 0 {
             bail!("a cluster needs at least one frontend and one backend");
         }
-        let _ = std::fs::remove_file(root().join(CLUSTER_JSON));
+        let _ = std::fs::remove_file(cluster_json());
         server::build(server::Profile::Debug)?;
-        let dir = root().join("target/cluster");
+        let dir = root().join(named("cluster"));
         std::fs::create_dir_all(dir.join("tmp"))?;
         let spki = cert::self_signed(&dir.join("cert.pem"), &dir.join("key.pem"))?;
         let mut cluster = Cluster {
@@ -217,7 +232,7 @@ impl Cluster {
             "nginx": { "pid": nginx.map(|p| p.child.id()) },
             "tiers": tiers,
         });
-        let path = root().join(CLUSTER_JSON);
+        let path = cluster_json();
         let tmp = path.with_extension("json.tmp");
         std::fs::write(&tmp, serde_json::to_string_pretty(&doc)?)?;
         std::fs::rename(tmp, &path)?;
@@ -244,7 +259,7 @@ impl Drop for Cluster {
             let _ = p.child.kill();
             let _ = p.child.wait();
         }
-        let _ = std::fs::remove_file(root().join(CLUSTER_JSON));
+        let _ = std::fs::remove_file(cluster_json());
     }
 }
 

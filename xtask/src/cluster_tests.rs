@@ -10,7 +10,7 @@ use std::{
 use anyhow::{Context, bail};
 
 use crate::{
-    cluster::CLUSTER_JSON,
+    cluster::cluster_json,
     cmd::{command, exec, root},
 };
 
@@ -20,7 +20,7 @@ const CLUSTER_PORT: u16 = 47843;
 pub fn run() -> anyhow::Result<()> {
     // Built here, so that the wait below is for the cluster's start alone.
     crate::server::build(crate::server::Profile::Debug)?;
-    let json = root().join(CLUSTER_JSON);
+    let json = cluster_json();
     let _ = std::fs::remove_file(&json);
     let child = Command::new(std::env::current_exe()?)
         .args([
