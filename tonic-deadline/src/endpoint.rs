@@ -24,7 +24,7 @@ use http::{
 };
 use http_body::{Body as HttpBody, Frame, SizeHint};
 use hyper::client::conn::http2::SendRequest;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tonic::body::Body;
 use tower::{
     BoxError, Service,
@@ -33,6 +33,10 @@ use tower::{
 
 /// How long a connection to a backend may take before the address counts as down.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// An HTTP/2 PING this often; no answer within the timeout closes the
+/// connection, which takes the backend out.
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
+const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// One connection to one backend address.
 #[derive(Clone, Debug)]
@@ -58,6 +62,12 @@ impl Endpoint {
         // gRPC writes headers and data apart: no waiting on Nagle's algorithm.
         tcp.set_nodelay(true)?;
         let (send, connection) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
+            // A backend whose host is gone (no FIN, no RST: a node lost, a
+            // partition) is noticed by its silence, as gRPC clients do it.
+            .timer(TokioTimer::new())
+            .keep_alive_interval(KEEPALIVE_INTERVAL)
+            .keep_alive_timeout(KEEPALIVE_TIMEOUT)
+            .keep_alive_while_idle(true)
             .handshake(TokioIo::new(tcp))
             .await?;
         let closed = tokio::spawn(async move {
