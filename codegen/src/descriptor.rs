@@ -1,12 +1,13 @@
 //! What a generated module embeds of its proto: the `FileDescriptorProto`
 //! with only what the runtime's codec reads (names, numbers, types,
-//! `json_name`, `packed`, `jstype`, map entries, idempotency levels for
-//! retries), as base64. Source info and every other option go: an API's
+//! `json_name` where it is not the default, `packed`, `jstype`, map
+//! entries, idempotency levels for retries), as base64. Source info and every other option go: an API's
 //! HTTP annotations and documentation would cost the app bytes for nothing.
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use prost::Message as _;
 use prost_types::{
     DescriptorProto, FieldOptions, FileDescriptorProto, MessageOptions, MethodOptions,
+    field_descriptor_proto::Label,
 };
 
 pub(crate) fn embedded(file: &FileDescriptorProto) -> String {
@@ -50,6 +51,14 @@ fn message(m: &mut DescriptorProto) {
     m.reserved_range.clear();
     m.reserved_name.clear();
     for field in &mut m.field {
+        // What the runtime derives by itself is left out: the default JSON
+        // name (protoc's camel case) and the default label (optional).
+        if field.json_name.as_deref() == Some(crate::names::camel_case(field.name()).as_str()) {
+            field.json_name = None;
+        }
+        if field.label == Some(Label::Optional as i32) {
+            field.label = None;
+        }
         field.options = field.options.as_ref().and_then(|o| {
             (o.packed.is_some() || o.jstype.is_some()).then(|| FieldOptions {
                 packed: o.packed,
