@@ -12,10 +12,25 @@ use web_sys::{AbortController, AbortSignal, DomException, EventTarget};
 /// `pagehide` (the page is going away or into the back/forward cache). The
 /// reason is an `AbortError` `DOMException` naming the event.
 ///
-/// Take one per page view (a route's component, say), as in JS: its
-/// listeners stay on the window until the navigation comes. Outside a
-/// window (a worker) the signal never aborts.
+/// Calls until that navigation share one signal, so a page that asks for it
+/// per call or per component mount adds one set of listeners, not one per
+/// call. Outside a window (a worker) the signal never aborts.
 pub fn navigation_signal() -> AbortSignal {
+    CURRENT.with(|current| {
+        let mut current = current.borrow_mut();
+        match &*current {
+            Some(signal) if !signal.aborted() => signal.clone(),
+            _ => current.insert(new_navigation_signal()).clone(),
+        }
+    })
+}
+
+thread_local! {
+    /// The signal for the next navigation, once someone has asked for it.
+    static CURRENT: RefCell<Option<AbortSignal>> = const { RefCell::new(None) };
+}
+
+fn new_navigation_signal() -> AbortSignal {
     let controller = AbortController::new().expect("AbortController is constructible");
     let signal = controller.signal();
     let Some(window) = web_sys::window() else {

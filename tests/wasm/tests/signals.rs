@@ -116,14 +116,16 @@ async fn navigation_signal_ends_a_stream_at_the_next_navigation() {
     let before = Metrics::scrape().await;
     let signal = navigation_signal();
     assert!(!signal.aborted());
+    // Until the navigation, every caller shares the one signal.
+    assert_eq!(navigation_signal(), signal);
     let mut updates = UpdatesClient::new(Channel::new(SERVER));
     let request = Request::new(WatchRequest {
         topic: "navigation".into(),
         interval_ms: 20,
         limit: 0,
+        after_seq: 0,
     })
     .with_signal(&signal);
-        after_seq: 0,
     let mut stream = updates.watch(request).await.unwrap().into_inner();
     assert!(stream.message().await.unwrap().is_some());
     // A same-document navigation: the Navigation API's `navigate` where the
@@ -153,6 +155,8 @@ async fn navigation_signal_ends_a_stream_at_the_next_navigation() {
         reason.message()
     );
     server_settled(&before, UPDATES, &["Canceled"]).await;
-    // A new signal is live again; the old one stays aborted.
-    assert!(!navigation_signal().aborted());
+    // After it, a new signal is live; the old one stays aborted.
+    let next = navigation_signal();
+    assert!(!next.aborted() && signal.aborted());
+    assert_ne!(next, signal);
 }
