@@ -30,7 +30,86 @@ export interface CallOptions {
    * RESOURCE_EXHAUSTED and nothing is sent.
    */
   maxSendMessageBytes?: number;
+  /**
+   * Server streams: reconnect after a retryable failure, as one iteration
+   * (see {@link ResumeOptions}; `true` for the defaults). Ended, like any
+   * stream, by the signal, the deadline (which spans every attempt) or `break`.
+   */
+  resume?: boolean | ResumeOptions;
+  /**
+   * Server streams: no message within this many milliseconds (a finite
+   * number > 0) of asking for one means the connection is broken: the
+   * attempt's fetch is aborted (the server sees a cancel), and a resumable
+   * stream reconnects; otherwise the call fails with UNAVAILABLE saying it
+   * was idle. Pick it above the server's longest quiet time (or its heartbeat).
+   */
+  idleTimeoutMs?: number;
+  /** Server streams: called at each change of the stream's connection, e.g. to show "Reconnecting in 4 s…". */
+  onStateChange?: (state: StreamState) => void;
+  /**
+   * Unary calls: retries per gRFC A6 (see {@link RetryOptions}; `true` for
+   * the defaults, `false` for none). By default on only for methods whose
+   * proto says `idempotency_level = NO_SIDE_EFFECTS` or `IDEMPOTENT`.
+   */
+  retry?: boolean | RetryOptions;
 }
+
+/** Exponential backoff with full jitter: the n-th wait is random(0, min(initialBackoffMs × backoffMultiplier^(n-1), maxBackoffMs)). */
+export interface BackoffOptions {
+  /** The first wait's cap in ms (> 0). Streams: 1000; unary: 100. */
+  initialBackoffMs?: number;
+  /** The largest cap in ms (>= initialBackoffMs). Streams: 30000; unary: 2000. */
+  maxBackoffMs?: number;
+  /** How much the cap grows per retry (>= 1). Streams: 1.6; unary: 2. */
+  backoffMultiplier?: number;
+}
+
+/** What can make a resumable stream reconnect: a status code the server sent, or one of the failures without one. */
+export type RetryableFailure =
+  | Code
+  /** UNAVAILABLE without a grpc-status from a server: the fetch failed, the connection broke, a proxy answered 502/503/504. */
+  | "network"
+  /** The response ended (or was cut inside a frame) without a grpc-status. */
+  | "no-status"
+  /** No message within `idleTimeoutMs`. */
+  | "idle";
+
+/** How a resumable server stream reconnects. */
+export interface ResumeOptions<Req = any, Res = any> extends BackoffOptions {
+  /**
+   * The request of the next attempt, from the last message received and the
+   * first request (e.g. `(u, req) => ({ ...req, afterSeq: u.seq })`). Called
+   * only once a message has arrived; without it the first request is sent again.
+   */
+  from?: (lastMessage: Res, request: Req) => Req;
+  /** Attempts in a row that may fail before the stream fails with the last error (an attempt that received a message starts the count again); default Infinity. */
+  maxAttempts?: number;
+  /** Default `[Code.UNAVAILABLE, "network", "no-status", "idle"]`; any other failure ends the stream with its error. */
+  retryOn?: readonly RetryableFailure[];
+  /** Close the connection while the page is hidden and reconnect (at once) when it is visible again; default false. */
+  pauseWhenHidden?: boolean;
+}
+
+/** gRFC A6's retry policy for a unary call. */
+export interface RetryOptions extends BackoffOptions {
+  /** Attempts including the first: an integer >= 1 (more than 5 counts as 5, as in A6); default 3. */
+  maxAttempts?: number;
+  /** Default `[Code.UNAVAILABLE]`. A server's `grpc-retry-pushback-ms` sets the next wait; a negative or malformed one stops the retries. */
+  retryableStatusCodes?: readonly Code[];
+}
+
+/**
+ * A server stream's connection. `attempt` counts the stream's attempts (1
+ * for the first); `delayMs` is the backoff before the next one.
+ */
+export type StreamState =
+  | { readonly state: "connecting"; readonly attempt: number }
+  | { readonly state: "open"; readonly attempt: number }
+  | { readonly state: "reconnecting"; readonly attempt: number; readonly delayMs: number; readonly lastError: GrpcError }
+  /** Waiting for the browser to be online, or (pauseWhenHidden) the page to be visible; then it goes at once. */
+  | { readonly state: "paused"; readonly reason: "offline" | "hidden"; readonly lastError?: GrpcError }
+  /** Over: ended by the server, by `break`, or failed with `error`. */
+  | { readonly state: "closed"; readonly error?: unknown };
 
 /** A JSON value: what google.protobuf.Value holds. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -86,7 +165,7 @@ export declare function registerFile(descriptor: string, deps: readonly FileRegi
 /** @internal Called by generated client classes; not for applications. */
 export declare function client(file: FileRegistration, baseUrl: string, defaults?: CallOptions): ClientHandle;
 /** @internal Called by generated client classes; not for applications. */
-export declare function unary(client: ClientHandle, path: string, request: unknown, options?: CallOptions): Promise<unknown>;
+export declare function unary(client: ClientHandle, path: string, request: unknown, options?: CallOptions, method?: { readonly idempotent?: boolean }): Promise<unknown>;
 /** @internal Called by generated client classes; not for applications. */
 export declare function serverStream(client: ClientHandle, path: string, request: unknown, options?: CallOptions): MessageStream<unknown>;
 

@@ -1,7 +1,12 @@
 // What the generated client classes call: one call into the wasm core each,
-// once the core is loaded and has read every registered descriptor.
-import { serverStream as coreServerStream, unary as coreUnary } from "../grpc_web_abort.js";
+// once the core is loaded and has read every registered descriptor; unary
+// calls with retries (retry.js) and server streams that are resumable, watch
+// for idleness or report their state (resume.js) go through the JS around it.
+import { serverStream as coreServerStream, unary as coreUnary } from "./instance.js";
+import { deadlineOf, laterAttempt, retryPolicy, signalsOf, streamPolicy } from "./policy.js";
 import { ready } from "./registry.js";
+import { ResumableCall } from "./resume.js";
+import { withRetries } from "./retry.js";
 import { MessageStream } from "./stream.js";
 
 /** Loads the WebAssembly module now (optional: the first call loads it). */
@@ -14,14 +19,49 @@ export function client(file, baseUrl, defaults) {
   return { file, baseUrl: String(baseUrl), defaults };
 }
 
-/** @internal A unary call of a generated client. */
-export async function unary(client, path, request, options) {
-  return coreUnary(await ready(), client.baseUrl, client.defaults, path, request, options);
+/**
+ * @internal A unary call of a generated client. `method.idempotent`: the
+ * proto marks it NO_SIDE_EFFECTS or IDEMPOTENT, so it is retried by default.
+ */
+export async function unary(client, path, request, options, method) {
+  const { baseUrl, defaults } = client;
+  const policy = retryPolicy(defaults, options, method?.idempotent === true);
+  const schema = await ready();
+  const attempt = (d, o) => coreUnary(schema, baseUrl, d, path, request, o);
+  if (!policy) return attempt(defaults, options);
+  const context = { defaults, options, signals: signalsOf(defaults, options), deadlineAt: deadlineOf(defaults, options) };
+  return withRetries(attempt, policy, context);
 }
 
 /** @internal A server-streaming call of a generated client. */
 export function serverStream(client, path, request, options) {
-  return new MessageStream(async () =>
-    coreServerStream(await ready(), client.baseUrl, client.defaults, path, request, options),
-  );
+  const { baseUrl, defaults } = client;
+  return new MessageStream(async () => {
+    const policy = streamPolicy(defaults, options);
+    const schema = await ready();
+    const plain = !policy.resume && policy.idleTimeoutMs === undefined && !policy.onStateChange;
+    if (plain) return coreServerStream(schema, baseUrl, defaults, path, request, options);
+    const deadlineAt = deadlineOf(defaults, options);
+    return new ResumableCall({
+      request,
+      policy,
+      signals: signalsOf(defaults, options),
+      deadlineAt,
+      open(attemptRequest, index, opened) {
+        // The response headers mean the stream is open; the app's onHeader
+        // hears of every attempt's.
+        const onHeader = (headers) => {
+          opened();
+          policy.onHeader?.(headers);
+        };
+        // The first attempt's options are the caller's, so the core
+        // validates them; later ones carry the deadline as an absolute time.
+        const attempt =
+          index === 0
+            ? { defaults, options: options === null || typeof options !== "object" ? options ?? { onHeader } : { ...options, onHeader } }
+            : laterAttempt(defaults, options, deadlineAt, { onHeader });
+        return coreServerStream(schema, baseUrl, attempt.defaults, path, attemptRequest, attempt.options);
+      },
+    });
+  });
 }
