@@ -30,7 +30,7 @@ use tower::{
 
 use crate::{
     discover::{self, Target},
-    endpoint::NotSent,
+    endpoint::{Keepalive, NotSent},
     propagate::Propagate,
 };
 
@@ -168,13 +168,14 @@ impl Balanced {
         upstreams: impl IntoIterator<Item = Uri>,
         refresh: Duration,
     ) -> Result<Self, BoxError> {
-        Self::resolving(upstreams, refresh, discover::dns())
+        Self::resolving(upstreams, refresh, discover::dns(), Keepalive::default())
     }
 
     pub(crate) fn resolving(
         upstreams: impl IntoIterator<Item = Uri>,
         refresh: Duration,
         resolve: discover::Resolve,
+        keepalive: Keepalive,
     ) -> Result<Self, BoxError> {
         let uris: Vec<Uri> = upstreams.into_iter().collect();
         if uris.is_empty() {
@@ -185,7 +186,8 @@ impl Balanced {
         }
         let targets = uris.iter().map(Target::parse).collect::<Result<_, _>>()?;
         let stop = CancellationToken::new();
-        let (serving, connected) = discover::start(targets, resolve, refresh, stop.clone());
+        let (serving, connected) =
+            discover::start(targets, resolve, refresh, keepalive, stop.clone());
         let names: Vec<String> = uris.iter().map(ToString::to_string).collect();
         Ok(Balanced {
             serving: Pool::new(serving),
@@ -362,8 +364,13 @@ mod tests {
             Box::pin(async move { Ok(addrs) })
         });
         let upstream = "http://backends.test:1".parse().unwrap();
-        let balanced =
-            Balanced::resolving([upstream], Duration::from_millis(200), resolve).unwrap();
+        let balanced = Balanced::resolving(
+            [upstream],
+            Duration::from_millis(200),
+            resolve,
+            Keepalive::default(),
+        )
+        .unwrap();
         assert!(balanced.ready_within(Duration::from_secs(2)).await);
         let client = HealthClient::new(balanced);
 
@@ -392,5 +399,43 @@ mod tests {
         checks(&client, 20).await;
         assert_eq!(at_a.load(Ordering::SeqCst), before.0);
         assert_eq!(at_b.load(Ordering::SeqCst), before.1 + 20);
+    }
+    /// A backend that accepts connections and then says nothing (its host
+    /// gone without a FIN, as far as this side can tell): the keepalive's
+    /// unanswered PING closes the connection and takes it out.
+    #[tokio::test]
+    async fn a_silent_backend_is_taken_out_by_the_keepalive() {
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = silent.local_addr().unwrap();
+        let held = tokio::spawn(async move {
+            let mut sockets = Vec::new();
+            while let Ok((socket, _)) = silent.accept().await {
+                sockets.push(socket); // never read, never written
+            }
+        });
+        let resolve: discover::Resolve =
+            Arc::new(move |_: &Target| Box::pin(async move { Ok(vec![addr]) }));
+        let keepalive = Keepalive {
+            interval: Duration::from_millis(100),
+            timeout: Duration::from_millis(100),
+        };
+        let upstream = "http://silent.test:1".parse().unwrap();
+        let balanced =
+            Balanced::resolving([upstream], DEFAULT_REFRESH, resolve, keepalive).unwrap();
+        // In as soon as connected (health has not answered: it never will) ...
+        assert!(balanced.ready_within(Duration::from_secs(2)).await);
+        let connected_at = Instant::now();
+        // ... and out once a PING has gone unanswered.
+        let mut size = balanced.connected.size.clone();
+        tokio::time::timeout(Duration::from_secs(2), size.wait_for(|n| *n == 0))
+            .await
+            .expect("taken out within 2 s")
+            .unwrap();
+        let took = connected_at.elapsed();
+        assert!(
+            took >= Duration::from_millis(150),
+            "out after {took:?}: not by the keepalive"
+        );
+        held.abort();
     }
 }

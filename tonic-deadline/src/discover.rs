@@ -35,7 +35,7 @@ use tonic_health::pb::{
 };
 use tower::discover::Change;
 
-use crate::endpoint::{Endpoint, Loaded};
+use crate::endpoint::{Endpoint, Keepalive, Loaded};
 
 /// The first wait before connecting to a backend again; it doubles up to
 /// the refresh period, or `MAX_RETRY` if that is sooner.
@@ -124,6 +124,7 @@ pub(crate) fn start(
     targets: Vec<Target>,
     resolve: Resolve,
     refresh: Duration,
+    keepalive: Keepalive,
     stop: CancellationToken,
 ) -> (Pool, Pool) {
     let (serving_tx, serving) = pool();
@@ -132,6 +133,7 @@ pub(crate) fn start(
         targets,
         resolve,
         refresh,
+        keepalive,
         stop,
         serving: serving_tx,
         connected: connected_tx,
@@ -145,6 +147,7 @@ struct Resolver {
     targets: Vec<Target>,
     resolve: Resolve,
     refresh: Duration,
+    keepalive: Keepalive,
     stop: CancellationToken,
     serving: PoolSender,
     connected: PoolSender,
@@ -190,6 +193,7 @@ impl Resolver {
                     serving: Member::new(self.serving.clone()),
                     connected: Member::new(self.connected.clone()),
                     retry_max: self.refresh.min(MAX_RETRY),
+                    keepalive: self.keepalive,
                 };
                 tokio::spawn(watcher.run(token.clone()));
                 self.watchers.insert(*addr, token);
@@ -243,6 +247,7 @@ struct Watcher {
     serving: Member,
     connected: Member,
     retry_max: Duration,
+    keepalive: Keepalive,
 }
 
 impl Watcher {
@@ -269,13 +274,14 @@ impl Watcher {
 
     /// One connection, for as long as it lasts; whether it served throughout.
     async fn connected(&self) -> bool {
-        let (endpoint, closed) = match Endpoint::connect(self.addr, &self.authority).await {
-            Ok(connected) => connected,
-            Err(e) => {
-                tracing::debug!(addr = %self.addr, error = %e, "cannot connect to the backend");
-                return false;
-            }
-        };
+        let (endpoint, closed) =
+            match Endpoint::connect(self.addr, &self.authority, self.keepalive).await {
+                Ok(connected) => connected,
+                Err(e) => {
+                    tracing::debug!(addr = %self.addr, error = %e, "cannot connect to the backend");
+                    return false;
+                }
+            };
         self.connected.insert(self.addr, &endpoint);
         self.serving.insert(self.addr, &endpoint);
         let mut health = HealthClient::new(endpoint.clone());

@@ -33,10 +33,22 @@ use tower::{
 
 /// How long a connection to a backend may take before the address counts as down.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-/// An HTTP/2 PING this often; no answer within the timeout closes the
+/// An HTTP/2 PING every `interval`; no answer within `timeout` closes the
 /// connection, which takes the backend out.
-const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
-const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(5);
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Keepalive {
+    pub interval: Duration,
+    pub timeout: Duration,
+}
+
+impl Default for Keepalive {
+    fn default() -> Self {
+        Keepalive {
+            interval: Duration::from_secs(10),
+            timeout: Duration::from_secs(5),
+        }
+    }
+}
 
 /// One connection to one backend address.
 #[derive(Clone, Debug)]
@@ -55,6 +67,7 @@ impl Endpoint {
     pub(crate) async fn connect(
         addr: SocketAddr,
         authority: &Authority,
+        keepalive: Keepalive,
     ) -> Result<(Endpoint, tokio::task::JoinHandle<()>), BoxError> {
         let tcp = tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(addr))
             .await
@@ -65,8 +78,8 @@ impl Endpoint {
             // A backend whose host is gone (no FIN, no RST: a node lost, a
             // partition) is noticed by its silence, as gRPC clients do it.
             .timer(TokioTimer::new())
-            .keep_alive_interval(KEEPALIVE_INTERVAL)
-            .keep_alive_timeout(KEEPALIVE_TIMEOUT)
+            .keep_alive_interval(keepalive.interval)
+            .keep_alive_timeout(keepalive.timeout)
             .keep_alive_while_idle(true)
             .handshake(TokioIo::new(tcp))
             .await?;
