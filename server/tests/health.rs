@@ -237,4 +237,9 @@ async fn sigterm_with_a_lameduck() {
         .saturating_sub(signalled.elapsed());
     let status = server.exited_within(remaining).await;
     assert!(status.success(), "{status:?}");
+    eprintln!(
+        "NOT_SERVING {not_serving:?} after SIGTERM, {served} calls served in the lameduck, \
+         streams ended at {streams_ended:?}, exit at {:?}",
+        signalled.elapsed()
+    );
 }
