@@ -21,6 +21,7 @@ mod peers;
 mod pkg;
 mod ports;
 mod publish_check;
+mod resume_tests;
 mod rust_app_tests;
 mod rust_size;
 mod server;

@@ -33,6 +33,8 @@ pub enum Step {
     Consumer,
     /// `cargo xtask package` on the test protos, the codec against protobuf-es.
     Package,
+    /// Live updates: resumable streams, idle, offline, unary retries (issue 15).
+    Resume,
 }
 
 /// The npm packages as a JS developer without Rust meets them (issue 14):
@@ -64,6 +66,7 @@ pub fn run_step(step: Step) -> anyhow::Result<()> {
             webkit_tests::run(&server.url)
         }
         Step::Package => package_tests::run(),
+        Step::Resume => crate::resume_tests::run(),
         Step::Consumer => {
             let server = Server::start(&ports::addr(TEST_PORT))?;
             consumer(&server.url)
@@ -126,6 +129,7 @@ pub fn run() -> anyhow::Result<()> {
     crate::example_server_tests::run()?; // tonic-deadline's example from a browser (issue 20)
     webkit_tests::run(&server.url)?;
     page_tests::run(&server.url)?;
+    crate::resume_tests::run()?; // resumable streams, idle, offline, retries (issue 15)
     crate::rust_app_tests::run(&server.url)?;
     h2_tests::run(Some(&server.url))?;
     consumer(&server.url)?;

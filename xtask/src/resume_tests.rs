@@ -1,0 +1,44 @@
+//! Live updates that survive the network (issue 15): e2e/resume.test.mjs
+//! drives Chromium against a demo server of its own (it restarts it under
+//! an open stream, with SIGTERM and with SIGKILL), a fault-injecting proxy
+//! in front of it (tests/resume/proxy.mjs: silence, cut, refuse) and a
+//! server that fails unary calls on purpose (tests/resume/flaky.mjs, whose
+//! package `cargo xtask package` builds from tests/resume/flaky.proto).
+use crate::{
+    cmd::{command, exec, root},
+    server::{Profile, binary, build},
+};
+
+/// The first of four ports: the demo's frontend, its backend, the proxy,
+/// the flaky server.
+const PORT: u16 = 47150;
+
+pub fn run() -> anyhow::Result<()> {
+    build(Profile::Debug)?;
+    let flaky = root().join("target/test-resume/flaky");
+    let _ = std::fs::remove_dir_all(&flaky);
+    exec(&mut command(
+        "cargo",
+        &[
+            "xtask",
+            "package",
+            "--include",
+            "tests/resume",
+            "--proto",
+            "tests/resume/flaky.proto",
+            "--out",
+            &flaky.to_string_lossy(),
+            "--name",
+            "flaky-test",
+        ],
+    ))?;
+    let addr = crate::ports::addr(PORT);
+    let port = addr.rsplit_once(':').map_or("", |(_, p)| p).to_string();
+    let args = ["--test", "--test-reporter=spec", "e2e/resume.test.mjs"];
+    exec(
+        command("node", &args)
+            .env("DEMO_SERVER", binary(Profile::Debug))
+            .env("RESUME_PORT", port)
+            .env("FLAKY_PKG", &flaky),
+    )
+}
