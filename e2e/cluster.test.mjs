@@ -140,6 +140,11 @@ describe("through cargo xtask cluster", { timeout: 120_000 }, () => {
   /** Opens `count` watch streams until every process in `tiers` runs at least one; returns the counts before. */
   async function streamsOnEach(id, tiers, count) {
     const probe = watchAt(tiers);
+    // The streams of the tests before may still be ending there (their
+    // cancel on its way, or a lameduck's end): counted from idle.
+    await until(`every ${tiers[0].role} idle`, probe, (now) => now.every((s) => (s?.inFlight ?? 0) === 0), {
+      withinMs: 5_000,
+    });
     const before = await probe();
     await startCalls(page, id, { method: "watch", request: { topic: id, intervalMs: 100 }, count });
     const { value } = await until(

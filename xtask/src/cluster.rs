@@ -1,6 +1,7 @@
 //! `cargo xtask cluster`: on loopback, nginx (https, HTTP/2) → N frontends →
 //! nginx (grpc_pass, h2c) → M backends, rendered from
-//! `deploy/nginx/nginx.conf.template`. Once every process answers it writes
+//! `deploy/nginx/nginx.conf.template`; with `--direct`, the frontends call
+//! the backends themselves (an `--upstream` each), balancing per call. Once every process answers it writes
 //! `target/cluster.json` (the page's URL and every process's own /metrics);
 //! Ctrl-C or SIGTERM stops every process it started.
 use std::{
@@ -49,6 +50,9 @@ pub struct Options {
     pub backends: usize,
     /// Where nginx serves browsers, e.g. `127.0.0.1:8443`.
     pub addr: String,
+    /// The frontends call the backends themselves (`--upstream` for each),
+    /// balancing per call, rather than through nginx's `grpc_pass`.
+    pub direct: bool,
 }
 
 /// One process the cluster started.
@@ -141,18 +145,15 @@ impl Cluster {
             &nginx_to_backends,
             &backends,
         )?;
-        let upstream = format!("http://{nginx_to_backends}");
+        let upstreams = match options.direct {
+            true => backends.iter().map(|b| format!("http://{b}")).collect(),
+            false => vec![format!("http://{nginx_to_backends}")],
+        };
         for addr in &frontends {
-            let args = [
-                "--role",
-                "frontend",
-                "--addr",
-                addr,
-                "--upstream",
-                &upstream,
-                "--lameduck",
-                LAMEDUCK,
-            ];
+            let mut args = vec!["--role", "frontend", "--addr", addr, "--lameduck", LAMEDUCK];
+            for upstream in &upstreams {
+                args.extend(["--upstream", upstream]);
+            }
             cluster.spawn_tier("frontend", addr, &args)?;
         }
         // The tiers first: nginx, asked before a frontend listens, would

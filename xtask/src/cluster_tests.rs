@@ -1,7 +1,8 @@
 //! Tests through `cargo xtask cluster` (issue 9): the command itself is
 //! started as a child, as a user would start it; `e2e/cluster.test.mjs` knows
 //! only the `target/cluster.json` it writes and each process's /metrics; then
-//! SIGTERM to the command must stop every process it started.
+//! SIGTERM to the command must stop every process it started. Twice: as the
+//! nginx recipe has it, then with `--direct` (issue 21).
 use std::{
     process::{Child, Command},
     time::{Duration, Instant},
@@ -20,15 +21,24 @@ const CLUSTER_PORT: u16 = 47843;
 pub fn run() -> anyhow::Result<()> {
     // Built here, so that the wait below is for the cluster's start alone.
     crate::server::build(crate::server::Profile::Debug)?;
+    // As the recipe has it (nginx between the tiers), then with the
+    // frontends balancing over the backends themselves (issue 21).
+    run_with(&[])?;
+    run_with(&["--direct"])
+}
+
+fn run_with(options: &[&str]) -> anyhow::Result<()> {
+    eprintln!(
+        "xtask: the cluster tests with `cargo xtask cluster {}`",
+        options.join(" ")
+    );
     let json = cluster_json();
     let _ = std::fs::remove_file(&json);
+    let addr = crate::ports::addr(CLUSTER_PORT);
+    let mut args = vec!["cluster", "--prebuilt", "--addr", &addr];
+    args.extend(options);
     let child = Command::new(std::env::current_exe()?)
-        .args([
-            "cluster",
-            "--prebuilt",
-            "--addr",
-            &crate::ports::addr(CLUSTER_PORT),
-        ])
+        .args(&args)
         .current_dir(root())
         .spawn()
         .context("could not start `cargo xtask cluster`")?;

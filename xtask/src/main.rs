@@ -74,6 +74,10 @@ enum Task {
         /// Skip setup and the package's build (the tests have done both).
         #[arg(long, hide = true)]
         prebuilt: bool,
+        /// The frontends call the backends themselves, balancing per call,
+        /// rather than through nginx.
+        #[arg(long)]
+        direct: bool,
     },
     /// Our package vs Connect-ES in Chromium (size, speed, cancel, deadlines,
     /// memory) and the server layers' cost; writes BENCHMARKS.md.
@@ -122,11 +126,13 @@ fn main() -> anyhow::Result<()> {
             backends,
             addr,
             prebuilt,
+            direct,
         } => cluster::run(
             &cluster::Options {
                 frontends,
                 backends,
                 addr,
+                direct,
             },
             prebuilt,
         ),
