@@ -167,6 +167,37 @@ describe("live updates that survive the network", { timeout: 240_000 }, () => {
     });
   }
 
+  it("the demo page's #/live goes on across a restart: a gapless sequence on screen, the state line says what happens", async (t) => {
+    const page = await browser.newPage();
+    t.after(() => page.close());
+    const errors = pageErrors(page);
+    await page.goto(`${DEMO}/#/live`);
+    await page.selectOption("select[data-ref=interval]", "250");
+    await page.evaluate(() => {
+      window.stateTexts = [];
+      const node = document.querySelector("[data-ref=state]");
+      new MutationObserver(() => window.stateTexts.push(node.textContent)).observe(node, { childList: true, characterData: true, subtree: true });
+    });
+    // Every sequence number the feed has shown (it keeps the newest 12).
+    const shown = new Set();
+    const feed = async () => {
+      const cells = await page.$$eval("tbody[data-ref=feed] tr td:first-child", (tds) => tds.map((td) => Number(td.textContent.replace(/,/g, ""))));
+      // Newest first, one apart: a duplicate or a restart from 1 breaks it.
+      assert.deepEqual(cells, cells.map((_, i) => cells[0] - i), `rows ${cells.join(",")}`);
+      for (const seq of cells) shown.add(seq);
+      return Math.max(0, ...shown);
+    };
+    const first = (await until("updates on screen", feed, (max) => max >= 3, { withinMs: 10_000, everyMs: 50 })).value;
+    await demo.stop("SIGTERM");
+    await until("the state line reconnecting", () => page.evaluate(() => window.stateTexts), (texts) => texts.some((x) => /^Reconnecting/.test(x)), { withinMs: 10_000 });
+    await demo.start();
+    await until("updates from the restarted server", feed, (max) => max >= first + 12, { withinMs: 15_000, everyMs: 50 });
+    const seqs = [...shown].sort((a, b) => a - b);
+    assertGapless(seqs, 1);
+    assert.match(await page.textContent("[data-ref=state]"), /^Streaming/);
+    assert.deepEqual(errors.list, []);
+  });
+
   it("a connection gone silent: after idleTimeoutMs the attempt is aborted (the server counts it cancelled) and a new one opens", async (t) => {
     const { page, errors } = await pageAt(proxy.url, t);
     const start = await watchStats();

@@ -3,6 +3,7 @@
 // stream belongs to the page, not to a route, so switching routes keeps it;
 // leaving the page ends it.
 import { StatsClient } from "./api.js";
+import { ConnectionState, describe } from "./connection.js";
 import { el, setText } from "./dom.js";
 import { formatCount, formatMs } from "./format.js";
 
@@ -16,8 +17,6 @@ const ROWS = [
   ["lastCancelToStopMs", "Cancel → stopped", (ms) => (ms > 0 ? formatMs(ms) : "–")],
 ];
 
-const RETRY_MS = [500, 1000, 2000, 5000];
-
 export class Counters {
   /** @param {HTMLElement} root  where the table goes  @param {HTMLElement} state  connection status */
   constructor(root, state) {
@@ -29,7 +28,7 @@ export class Counters {
     this.listeners = new Set();
   }
 
-  /** Keeps the stream open (reconnecting after failures) until the page is hidden. */
+  /** Keeps the stream open (the runtime reconnects after failures) until the page is hidden. */
   start() {
     let controller = new AbortController();
     addEventListener("pagehide", () => controller.abort(new DOMException("page hidden", "AbortError")));
@@ -64,19 +63,21 @@ export class Counters {
 
   async #run(signal) {
     const stats = new StatsClient(location.origin);
-    for (let attempt = 0; !signal.aborted; attempt++) {
-      try {
-        for await (const snapshot of stats.watch({ intervalMs: 250 }, { signal })) {
-          attempt = 0;
-          setText(this.state, "Live · updated every 250 ms");
-          this.#show(snapshot);
-        }
-      } catch (error) {
-        if (signal.aborted) return; // the page is going away: expected
-        setText(this.state, `Reconnecting: ${error.codeName ?? error.name}: ${error.message}`);
-      }
-      const wait = RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)];
-      await new Promise((resolve) => setTimeout(resolve, wait));
+    const connection = new ConnectionState(this.state, "Live · updated every 250 ms");
+    // Each snapshot is whole, so a new attempt simply asks again (no `from`);
+    // it reconnects for as long as the page is shown.
+    const options = {
+      signal,
+      idleTimeoutMs: 5000,
+      resume: { initialBackoffMs: 500, maxBackoffMs: 5000 },
+      onStateChange: connection.listener,
+    };
+    try {
+      for await (const snapshot of stats.watch({ intervalMs: 250 }, options)) this.#show(snapshot);
+      setText(this.state, "The server ended the stream.");
+    } catch (error) {
+      if (signal.aborted) return; // the page is going away: expected
+      setText(this.state, `The stream failed: ${describe(error)}`);
     }
   }
 

@@ -1,7 +1,12 @@
 // #/live: one Updates.Watch stream, owned by the route. Changing the topic or
 // the interval replaces the stream; leaving the route aborts `routeSignal`,
 // which cancels it in the browser and, through the server, at both tiers.
+// The stream is resumable: when the server restarts or the network breaks,
+// the runtime reconnects (backoff, or at once when the browser is back
+// online) and asks for the updates after the last one shown, so the
+// sequence goes on with no gap; the state line says what it is doing.
 import { UpdatesClient } from "../api.js";
+import { ConnectionState, describe } from "../connection.js";
 import { el, fromTemplate, setText } from "../dom.js";
 import { formatClock, formatCount, formatMs } from "../format.js";
 
@@ -37,17 +42,25 @@ export function mountLive(outlet, routeSignal) {
     refs.feed.replaceChildren();
     refs.empty.hidden = false;
     setText(refs.state, `Connecting to “${topic}”…`);
+    const connection = new ConnectionState(refs.state, `Streaming “${topic}”`);
+    const options = {
+      signal,
+      // No update for three intervals (and 5 s at least): the connection is
+      // dead even if nothing closed it.
+      idleTimeoutMs: Math.max(5000, 3 * intervalMs),
+      resume: { from: (last, request) => ({ ...request, afterSeq: last.seq }) },
+      onStateChange: connection.listener,
+    };
     try {
-      for await (const update of updates.watch({ topic, intervalMs, limit: 0 }, { signal })) {
+      for await (const update of updates.watch({ topic, intervalMs, limit: 0 }, options)) {
         show(update);
-        setText(refs.state, `Streaming “${topic}”`);
         // Not in the live region: announcing every update would drown the reader.
         setText(refs.count, `· ${formatCount(++received)} received`);
       }
       setText(refs.state, "The server ended the stream.");
     } catch (error) {
       if (signal.aborted) return; // we cancelled it (pause, new topic, route left): expected
-      setText(refs.state, `The stream failed: ${error.codeName ?? error.name}: ${error.message}`);
+      setText(refs.state, `The stream failed: ${describe(error)}`);
     }
     stream = null; // it ended on its own: offer to start it again
     refs.toggle.textContent = "Restart";
