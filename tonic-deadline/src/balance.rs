@@ -359,9 +359,18 @@ mod tests {
         let ((a, at_a), (b, at_b)) = (backend().await, backend().await);
         let resolved = Arc::new(Mutex::new(vec![a]));
         let answer = resolved.clone();
+        let resolutions = Arc::new(AtomicUsize::new(0));
+        let counted = resolutions.clone();
+        // No address: the name does not resolve (NXDOMAIN) for the moment.
         let resolve: discover::Resolve = Arc::new(move |_: &Target| {
+            counted.fetch_add(1, Ordering::SeqCst);
             let addrs = answer.lock().unwrap().clone();
-            Box::pin(async move { Ok(addrs) })
+            Box::pin(async move {
+                match addrs.is_empty() {
+                    true => Err(std::io::Error::other("no such name")),
+                    false => Ok(addrs),
+                }
+            })
         });
         let upstream = "http://backends.test:1".parse().unwrap();
         let balanced = Balanced::resolving(
@@ -399,6 +408,15 @@ mod tests {
         checks(&client, 20).await;
         assert_eq!(at_a.load(Ordering::SeqCst), before.0);
         assert_eq!(at_b.load(Ordering::SeqCst), before.1 + 20);
+
+        // A name that stops resolving for a while keeps its backends.
+        resolved.lock().unwrap().clear();
+        let since = resolutions.load(Ordering::SeqCst);
+        after_calls(&client, "two failed resolutions", || {
+            resolutions.load(Ordering::SeqCst) >= since + 2
+        })
+        .await;
+        checks(&client, 10).await; // all succeed (on b)
     }
     /// A backend that accepts connections and then says nothing (its host
     /// gone without a FIN, as far as this side can tell): the keepalive's

@@ -151,8 +151,9 @@ struct Resolver {
     stop: CancellationToken,
     serving: PoolSender,
     connected: PoolSender,
-    /// One task per address, stopped by its own token.
-    watchers: HashMap<SocketAddr, CancellationToken>,
+    /// One task per address (stopped by its own token), and the upstream
+    /// that resolved to it.
+    watchers: HashMap<SocketAddr, (CancellationToken, Authority)>,
 }
 
 impl Resolver {
@@ -165,7 +166,7 @@ impl Resolver {
                 () = tokio::time::sleep(self.refresh) => {}
             }
         }
-        for (_, watcher) in self.watchers.drain() {
+        for (_, (watcher, _)) in self.watchers.drain() {
             watcher.cancel();
         }
     }
@@ -178,8 +179,14 @@ impl Resolver {
                 // A name that does not resolve for a moment keeps its backends.
                 Err(e) => {
                     tracing::warn!(upstream = %target.authority, error = %e, "cannot resolve");
-                    let kept = self.watchers.keys().map(|a| (*a, target.clone()));
-                    seen.extend(kept.collect::<Vec<_>>());
+                    let kept = self
+                        .watchers
+                        .iter()
+                        .filter(|(_, (_, a))| *a == target.authority);
+                    seen.extend(
+                        kept.map(|(addr, _)| (*addr, target.clone()))
+                            .collect::<Vec<_>>(),
+                    );
                 }
             }
         }
@@ -196,10 +203,11 @@ impl Resolver {
                     keepalive: self.keepalive,
                 };
                 tokio::spawn(watcher.run(token.clone()));
-                self.watchers.insert(*addr, token);
+                self.watchers
+                    .insert(*addr, (token, target.authority.clone()));
             }
         }
-        self.watchers.retain(|addr, token| {
+        self.watchers.retain(|addr, (token, _)| {
             let keep = seen.iter().any(|(a, _)| a == addr);
             if !keep {
                 tracing::info!(%addr, "upstream backend no longer resolves");
