@@ -115,7 +115,7 @@ fn index(files: &[prost_types::FileDescriptorProto], requested: &[String]) -> (S
     );
     let mut dts = format!(
         "{header}export {{ default, GrpcError, Code, MessageStream, navigationSignal }} from \"./{RUNTIME}\";\n\
-         export type {{ CallOptions, JsonValue, FloatOutput }} from \"./{RUNTIME}\";\n"
+         export type {{ CallOptions, JsonValue, FloatOutput, StreamState, ResumeOptions, RetryOptions, BackoffOptions, RetryableFailure }} from \"./{RUNTIME}\";\n"
     );
     let mut per_file: Vec<(String, String, FileNames)> = Vec::new();
     for name in requested {

@@ -4,6 +4,7 @@
 //! in front of it (tests/resume/proxy.mjs: silence, cut, refuse) and a
 //! server that fails unary calls on purpose (tests/resume/flaky.mjs, whose
 //! package `cargo xtask package` builds from tests/resume/flaky.proto).
+//! First, tsc checks the options' declarations (tests/resume/types.check.ts).
 use crate::{
     cmd::{command, exec, root},
     server::{Profile, binary, build},
@@ -14,6 +15,11 @@ use crate::{
 const PORT: u16 = 47150;
 
 pub fn run() -> anyhow::Result<()> {
+    // The options' declarations, strict, against the demo's package.
+    exec(&mut command(
+        "e2e/node_modules/.bin/tsc",
+        &["-p", "tests/resume"],
+    ))?;
     build(Profile::Debug)?;
     let flaky = root().join("target/test-resume/flaky");
     let _ = std::fs::remove_dir_all(&flaky);
