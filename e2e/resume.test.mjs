@@ -40,6 +40,8 @@ class Demo {
     this.exit = new Promise((resolve) => this.child.once("exit", (code, signal) => resolve({ code, signal })));
     await until("demo-server answering /metrics", () => scrape(METRICS).then(() => true, () => false), Boolean, { withinMs: 30_000, everyMs: 20 });
     await until("demo-server's frontend listening", () => listening(PORT), Boolean, { withinMs: 30_000, everyMs: 20 });
+    // What answered must be this process: one left on the ports would answer too.
+    if (this.child.exitCode !== null) throw new Error(`demo-server exited (${this.child.exitCode}): are ports ${PORT} and ${PORT + 1} taken?`);
   }
 
   /** Sends `signal` and waits for the process to exit. */
@@ -305,6 +307,70 @@ describe("live updates that survive the network", { timeout: 240_000 }, () => {
     });
   }
 
+  it("pauseWhenHidden: a hidden page's stream is closed (the server counts it cancelled) and comes back at once when visible", async (t) => {
+    const { page, errors } = await pageAt(proxy.url, t);
+    // Headless Chromium's page is always visible: the visibility the
+    // runtime reads (document.hidden, visibilitychange) is played here.
+    await page.evaluate(() => {
+      let hidden = false;
+      Object.defineProperty(document, "hidden", { get: () => hidden, configurable: true });
+      window.setHidden = (value) => {
+        hidden = value;
+        window.visibleAt = Date.now();
+        document.dispatchEvent(new Event("visibilitychange"));
+      };
+    });
+    const start = await watchStats();
+    const run = await page.evaluate(() =>
+      window.watch({ topic: "hidden", intervalMs: 100, resume: { pauseWhenHidden: true, initialBackoffMs: 20, maxBackoffMs: 40 } }),
+    );
+    await poll(page, run, "two updates", (r) => r.seqs.length >= 2);
+    await page.evaluate(() => window.setHidden(true));
+    const r1 = await poll(page, run, "paused while hidden", (r) => r.states.at(-1).state === "paused" && r.states.at(-1).reason === "hidden");
+    await until("the hidden page's call cancelled at both tiers", watchStats, (s) => ["frontend", "backend"].every((tier) => s[tier].cancelled - start[tier].cancelled === 1 && s[tier].inFlight === start[tier].inFlight), { withinMs: 5000 });
+    const calls = proxy.calls(WATCH).length;
+    const pausedAt = r1.states.at(-1).at;
+    await until("half a second hidden", () => Date.now(), (now) => now - pausedAt >= 500, { withinMs: 2000, everyMs: 50 });
+    assert.equal(proxy.calls(WATCH).length, calls, "no request while hidden");
+    await page.evaluate(() => window.setHidden(false));
+    const r2 = await poll(page, run, "updates again", (r) => r.at.at(-1) > pausedAt + 500);
+    const visibleAt = await page.evaluate(() => window.visibleAt);
+    const connecting = r2.states.find((s) => s.state === "connecting" && s.at > pausedAt);
+    assert.ok(connecting.at - visibleAt < 50, `connecting ${connecting.at - visibleAt} ms after visible`);
+    assertGapless(r2.seqs, 1);
+    assert.deepEqual(errors.list, []);
+  });
+
+  it("invalid live-update options are TypeErrors naming the option; no request is sent", async (t) => {
+    const { page, errors } = await pageAt(proxy.url, t);
+    const before = proxy.calls(WATCH).length;
+    const cases = [
+      [{ resume: { initialBackoffMs: -1 } }, /^CallOptions\.resume\.initialBackoffMs must be a finite number > 0, got -1$/],
+      [{ resume: { initialBackoffMs: 100, maxBackoffMs: 50 } }, /^CallOptions\.resume\.maxBackoffMs must be a finite number >= initialBackoffMs, got 50$/],
+      [{ resume: { backoffMultiplier: 0.5 } }, /^CallOptions\.resume\.backoffMultiplier must be a finite number >= 1/],
+      [{ resume: { maxAttempts: 0 } }, /^CallOptions\.resume\.maxAttempts must be an integer >= 1 or Infinity, got 0$/],
+      [{ resume: { retryOn: ["sometimes"] } }, /^CallOptions\.resume\.retryOn must be an array/],
+      [{ resume: { from: 1 } }, /^CallOptions\.resume\.from must be a function/],
+      [{ resume: { pauseWhenHidden: "yes" } }, /^CallOptions\.resume\.pauseWhenHidden must be a boolean/],
+      [{ resume: { bogus: 1 } }, /^CallOptions\.resume: unknown option "bogus"$/],
+      [{ resume: "always" }, /^CallOptions\.resume must be a boolean or an object, got "always"$/],
+      [{ idleTimeoutMs: 0 }, /^CallOptions\.idleTimeoutMs must be a finite number > 0, got 0$/],
+      [{ onStateChange: "log" }, /^CallOptions\.onStateChange must be a function$/],
+      [{ retry: true }, /^CallOptions\.retry is for unary calls/],
+    ];
+    for (const [options, message] of cases) {
+      const run = await page.evaluate((options) => window.watch({ topic: "bad", options }), options);
+      const r = await poll(page, run, "the TypeError", (r) => r.done);
+      assert.equal(r.error?.name, "TypeError", JSON.stringify([options, r.error]));
+      assert.match(r.error.message, message);
+    }
+    const defaults = await page.evaluate(() => window.watch({ topic: "bad", options: {}, defaults: { idleTimeoutMs: -5 } }));
+    const r = await poll(page, defaults, "the TypeError", (r) => r.done);
+    assert.match(r.error.message, /^the client's defaults: CallOptions\.idleTimeoutMs must be a finite number > 0, got -5$/);
+    assert.equal(proxy.calls(WATCH).length, before, "no request");
+    assert.deepEqual(errors.list, []);
+  });
+
   it("backoff waits stay within the configured caps, and the attempts come when the state said", async (t) => {
     const { page, errors } = await pageAt(proxy.url, t);
     const config = { initialBackoffMs: 100, maxBackoffMs: 400, backoffMultiplier: 2 };
@@ -449,6 +515,28 @@ describe("live updates that survive the network", { timeout: 240_000 }, () => {
       assert.ok(result.at - abortedAt < 100, `rejected ${result.at - abortedAt} ms after the abort`);
       await until("past the pushback", () => Date.now(), (now) => now - abortedAt >= 1000, { withinMs: 3000, everyMs: 50 });
       assert.equal(flaky.attempts("abort").length, 1);
+    });
+
+    it("invalid retry options are TypeErrors naming the option; no request is sent", async () => {
+      for (const [options, message] of [
+        [{ retry: { maxAttempts: 0 } }, /^CallOptions\.retry\.maxAttempts must be an integer >= 1, got 0$/],
+        [{ retry: { retryableStatusCodes: ["UNAVAILABLE"] } }, /^CallOptions\.retry\.retryableStatusCodes must be an array of status codes/],
+        [{ retry: { initialBackoffMs: Infinity } }, /^CallOptions\.retry\.initialBackoffMs must be a finite number > 0, got Infinity$/],
+        [{ resume: true }, /^CallOptions\.resume is for server streams, not unary calls$/],
+        [{ idleTimeoutMs: 100 }, /^CallOptions\.idleTimeoutMs is for server streams/],
+      ]) {
+        const result = await page.evaluate(async (options) => {
+          try {
+            await new window.flaky.FlakyClient(location.origin).read({ key: "bad-options" }, { ...options, headers: { "x-key": "bad-options" } });
+            return null;
+          } catch (e) {
+            return { name: e.name, message: e.message };
+          }
+        }, options);
+        assert.equal(result?.name, "TypeError", JSON.stringify([options, result]));
+        assert.match(result.message, message);
+      }
+      assert.equal(flaky.attempts("bad-options").length, 0);
     });
 
     it("never past the deadline: DEADLINE_EXCEEDED at the deadline, not after the wait", async () => {

@@ -18,7 +18,8 @@ export function installWatch(page) {
     /**
      * config: { topic, intervalMs, resume (object, `from` added), timeoutMs,
      * deadlineInMs (an absolute deadline that far away), idleTimeoutMs, stopOn: "abort" | "return" | "navigate" (at the first
-     * reconnecting state from attempt `stopAttempt`) }. Returns the run's index.
+     * reconnecting state from attempt `stopAttempt`), options (used as they
+     * are instead), defaults (the client's) }. Returns the run's index.
      */
     window.watch = (config) => {
       const run = { seqs: [], at: [], states: [], error: null, done: false, startedAt: Date.now(), stoppedAt: null };
@@ -31,12 +32,12 @@ export function installWatch(page) {
         else if (config.stopOn === "return") stream.return();
         else if (config.stopOn === "navigate") location.hash = `#away-${Date.now()}`;
       };
-      const options = {
+      const options = config.options ?? {
         signal,
         timeoutMs: config.timeoutMs,
         deadline: config.deadlineInMs === undefined ? undefined : (run.deadline = Date.now() + config.deadlineInMs),
         idleTimeoutMs: config.idleTimeoutMs,
-        resume: config.resume && { ...config.resume, from: (last, request) => ({ ...request, afterSeq: last.seq }) },
+        resume: config.resume && { from: (last, request) => ({ ...request, afterSeq: last.seq }), ...config.resume },
         onStateChange(state) {
           run.states.push({ ...state, at: Date.now(), lastError: describe(state.lastError), error: describe(state.error) });
           if (config.stopOn && run.stoppedAt === null && state.state === "reconnecting" && state.attempt >= (config.stopAttempt ?? 2)) {
@@ -44,7 +45,7 @@ export function installWatch(page) {
           }
         },
       };
-      const client = new window.pkg.UpdatesClient(location.origin);
+      const client = new window.pkg.UpdatesClient(location.origin, config.defaults);
       const stream = client.watch({ topic: config.topic, intervalMs: config.intervalMs, afterSeq: config.afterSeq }, options);
       (async () => {
         try {
