@@ -424,6 +424,27 @@ describe("live updates that survive the network", { timeout: 240_000 }, () => {
     assert.deepEqual(errors.list, []);
   });
 
+  it("the demo server's CORS lets a retry through from another origin: grpc-previous-rpc-attempts allowed, grpc-retry-pushback-ms exposed", async () => {
+    const origin = `http://localhost:${PORT + 3}`;
+    const preflight = await fetch(`${DEMO}/demo.v1.Greeter/SayHello`, {
+      method: "OPTIONS",
+      headers: {
+        origin,
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type,x-grpc-web,grpc-timeout,grpc-previous-rpc-attempts",
+      },
+    });
+    assert.ok(preflight.ok, `preflight answered ${preflight.status}`);
+    assert.match(preflight.headers.get("access-control-allow-headers") ?? "", /grpc-previous-rpc-attempts/);
+    const call = await fetch(`${DEMO}/demo.v1.Greeter/SayHello`, {
+      method: "POST",
+      headers: { origin, "content-type": "application/grpc-web+proto", "x-grpc-web": "1" },
+      body: new Uint8Array([0, 0, 0, 0, 0]),
+    });
+    assert.match(call.headers.get("access-control-expose-headers") ?? "", /grpc-retry-pushback-ms/);
+    await call.arrayBuffer();
+  });
+
   describe("unary retries (gRFC A6)", () => {
     let page;
     let errors;

@@ -20,14 +20,25 @@ use std::{
 use http::{HeaderName, HeaderValue, Method, header, request::Parts};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-/// What a gRPC-Web request carries besides the app's own metadata.
-pub const GRPC_WEB_REQUEST_HEADERS: [&str; 4] =
-    ["content-type", "x-grpc-web", "x-user-agent", "grpc-timeout"];
+/// What a gRPC-Web request carries besides the app's own metadata (a
+/// retried call says how many attempts went before it, as gRFC A6 has it).
+pub const GRPC_WEB_REQUEST_HEADERS: [&str; 5] = [
+    "content-type",
+    "x-grpc-web",
+    "x-user-agent",
+    "grpc-timeout",
+    "grpc-previous-rpc-attempts",
+];
 
 /// What the page must be able to read of a response for errors to arrive
-/// with their own code and message.
-pub const GRPC_WEB_EXPOSED_HEADERS: [&str; 3] =
-    ["grpc-status", "grpc-message", "grpc-status-details-bin"];
+/// with their own code and message, and for a retry to honour the
+/// server's pushback.
+pub const GRPC_WEB_EXPOSED_HEADERS: [&str; 4] = [
+    "grpc-status",
+    "grpc-message",
+    "grpc-status-details-bin",
+    "grpc-retry-pushback-ms",
+];
 
 /// How long a browser may cache a preflight's answer unless told otherwise.
 pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(3600);
