@@ -229,6 +229,26 @@ describe("live updates that survive the network", { timeout: 240_000 }, () => {
     assert.deepEqual(errors.list, []);
   });
 
+  it("idleTimeoutMs without resume: the stream fails with UNAVAILABLE saying it was idle, and the server counts it cancelled", async (t) => {
+    const { page, errors } = await pageAt(proxy.url, t);
+    const start = await watchStats();
+    const run = await page.evaluate(() => window.watch({ topic: "idle-once", intervalMs: 100, idleTimeoutMs: 500 }));
+    await poll(page, run, "two updates", (r) => r.seqs.length >= 2);
+    assert.equal(proxy.silence(), 1);
+    const r = await poll(page, run, "the loop over", (r) => r.done);
+    assert.equal(r.error?.codeName, "UNAVAILABLE", JSON.stringify(r.error));
+    assert.match(r.error.message, /no message within idleTimeoutMs \(500 ms\)/);
+    const quiet = r.doneAt - r.at.at(-1);
+    assert.ok(quiet >= 500 - 5 && quiet < 500 + 300, `failed ${quiet} ms after the last message`);
+    await until(
+      "the idle call cancelled at both tiers",
+      watchStats,
+      (s) => ["frontend", "backend"].every((tier) => s[tier].cancelled - start[tier].cancelled === 1 && s[tier].inFlight === start[tier].inFlight),
+      { withinMs: 5000 },
+    );
+    assert.deepEqual(errors.list, []);
+  });
+
   it("offline: no attempt while the browser is offline, one at once when it is back online", async (t) => {
     const { page, errors } = await pageAt(proxy.url, t);
     const cdp = await page.context().newCDPSession(page);
