@@ -1,7 +1,7 @@
 // Declarations of the runtime package `grpc-web-abort`: what every
 // generated module shares. Needs only the ES2022 and DOM libs.
-import type { Code } from "./grpc_web_abort.js";
-export { Code } from "./grpc_web_abort.js";
+/** gRPC status codes, numbered as the gRPC spec numbers them (`Code.CANCELLED === 1`). */
+/* CODE */
 
 /** Options for one call, or a client's defaults (merged: both signals apply, the earlier deadline wins, the call's headers win). */
 export interface CallOptions {

@@ -42,6 +42,9 @@ const RUNTIME_SOURCE: &str = "npm/grpc-web-abort";
 const PLUGIN_DIR: &str = "target/plugin-wasm";
 /// What `/* PROVIDED */` in the runtime's sources stands for.
 const PROVIDED_MARK: &str = "/* PROVIDED */";
+/// What `/* CODE */` in the runtime's declarations stands for: the `Code`
+/// enum as wasm-bindgen declares it from the Rust crate.
+const CODE_MARK: &str = "/* CODE */";
 
 /// The wasm-bindgen output a runtime package ships.
 pub const RUNTIME_FILES: [&str; 3] = [
@@ -56,6 +59,11 @@ pub const LICENSES: [&str; 2] = ["LICENSE-MIT", "LICENSE-APACHE"];
 /// registrations written in). With `publish`, also what `npm publish`
 /// uploads beside it: `package.json`, the README, the licenses.
 pub fn runtime_package(out: &std::path::Path, publish: bool) -> anyhow::Result<()> {
+    // One build at a time writes and reads target/runtime-pkg: two xtask
+    // runs at once on one machine would otherwise mix their files.
+    std::fs::create_dir_all(root().join("target"))?;
+    let lock = std::fs::File::create(root().join("target/runtime-pkg.lock"))?;
+    lock.lock().context("locking target/runtime-pkg.lock")?;
     let runtime = build_runtime()?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     for file in RUNTIME_FILES {
@@ -85,7 +93,10 @@ pub fn runtime_package(out: &std::path::Path, publish: bool) -> anyhow::Result<(
         );
         Ok(template.replace(PROVIDED_MARK, text))
     };
-    std::fs::write(out.join("index.d.ts"), fill("index.d.ts", &dts)?)?;
+    let code = std::fs::read_to_string(runtime.join("code.d.ts"))?;
+    let index_d_ts = fill("index.d.ts", &dts)?;
+    anyhow::ensure!(index_d_ts.contains(CODE_MARK), "{RUNTIME_SOURCE}/index.d.ts lacks {CODE_MARK}");
+    std::fs::write(out.join("index.d.ts"), index_d_ts.replace(CODE_MARK, &code))?;
     // The runtime's JS (one module per concept in src/) is the library's,
     // not the user's: shipped as one minified module beside the glue,
     // keeping `GrpcError`'s and `MessageStream`'s names.
@@ -167,6 +178,7 @@ pub fn copy(from: &std::path::Path, to: &std::path::Path) -> anyhow::Result<()> 
 pub fn build_runtime() -> anyhow::Result<PathBuf> {
     setup::build_tools()?;
     let dir = root().join(RUNTIME_DIR);
+
     let out_dir = dir.to_string_lossy().into_owned();
     // The shipped runtime is built once, here, so it can use what no user's
     // build could (issue 17): a pinned nightly rebuilding std for size,
@@ -213,14 +225,68 @@ pub fn build_runtime() -> anyhow::Result<PathBuf> {
         gzip_size(&before)?,
         gzip_size(&after)?
     );
-    minify(&dir.join("grpc_web_abort.js"), false)?;
+    factory(&dir)?;
     Ok(dir)
 }
 
-/// The glue as the runtime's sources import it (from `src/`), and as the
-/// bundled `index.js` beside it must.
-const GLUE_FROM_SOURCE: &str = "\"../grpc_web_abort.js\"";
-const GLUE_FROM_BUNDLE: &str = "\"./grpc_web_abort.js\"";
+/// The glue and the wasm as the runtime's sources name them (from `src/`),
+/// and as the bundled `index.js` beside them must.
+const FROM_SOURCE: [(&str, &str); 2] = [
+    ("\"../grpc_web_abort.js\"", "\"./grpc_web_abort.js\""),
+    ("\"../grpc_web_abort_bg.wasm\"", "\"./grpc_web_abort_bg.wasm\""),
+];
+
+/// wasm-bindgen's glue for `--target web` keeps its instance in module
+/// state and will not make a second one, but the runtime must be able to
+/// start afresh after a trap (`src/instance.js`): the glue is shipped as a
+/// factory, `createCore()`, each call a fresh copy of its state, by esbuild
+/// (as an IIFE, minified) and a wrapper. Its declarations become
+/// `createCore`'s; the `Code` enum's go into the runtime's `index.d.ts`.
+fn factory(dir: &std::path::Path) -> anyhow::Result<()> {
+    let glue = dir.join("grpc_web_abort.js");
+    let before = std::fs::read(&glue)?;
+    let outfile = format!("--outfile={}", glue.display());
+    let path = glue.to_string_lossy().into_owned();
+    exec(&mut command(
+        ESBUILD,
+        &[
+            &path,
+            "--minify",
+            "--format=iife",
+            "--global-name=__glue",
+            // The wasm's URL is the runtime's to give (`import.meta` has no
+            // meaning inside a function).
+            "--log-override:empty-import-meta=silent",
+            "--log-level=warning",
+            "--allow-overwrite",
+            &outfile,
+        ],
+    ))?;
+    let text = std::fs::read_to_string(&glue)?;
+    let body = text
+        .trim_end()
+        .strip_prefix("var __glue=")
+        .and_then(|t| t.strip_suffix(';'))
+        .context("esbuild's IIFE is not `var __glue=...;`")?;
+    std::fs::write(
+        &glue,
+        format!("// wasm-bindgen's glue, one fresh copy per call (see xtask/src/pkg.rs).\nexport function createCore(){{return {body}}}\n"),
+    )?;
+    let d_ts = std::fs::read_to_string(dir.join("grpc_web_abort.d.ts"))?;
+    let start = d_ts.find("export enum Code {").context("no Code enum in the glue's declarations")?;
+    let end = start + d_ts[start..].find("}\n").context("the Code enum does not end")? + 2;
+    std::fs::write(dir.join("code.d.ts"), d_ts[start..end].replace("export enum", "export declare enum"))?;
+    std::fs::write(
+        dir.join("grpc_web_abort.d.ts"),
+        "/** @internal wasm-bindgen's glue as a factory: the runtime's, not for applications. */\nexport declare function createCore(): any;\n",
+    )?;
+    eprintln!(
+        "xtask: the glue as a factory: {} -> {} bytes gzipped",
+        gzip_size(&before)?,
+        gzip_size(std::fs::read(&glue)?.as_slice())?
+    );
+    Ok(())
+}
 
 /// Bundles the runtime's modules from `entry` into one minified ES module
 /// at `out`, the wasm-bindgen glue left as an import.
@@ -240,12 +306,12 @@ fn bundle(entry: &std::path::Path, out: &std::path::Path) -> anyhow::Result<()> 
             &outfile,
         ],
     ))?;
-    let text = std::fs::read_to_string(out)?;
-    anyhow::ensure!(
-        text.contains(GLUE_FROM_SOURCE),
-        "the bundled runtime does not import {GLUE_FROM_SOURCE}"
-    );
-    std::fs::write(out, text.replace(GLUE_FROM_SOURCE, GLUE_FROM_BUNDLE))?;
+    let mut text = std::fs::read_to_string(out)?;
+    for (from, to) in FROM_SOURCE {
+        anyhow::ensure!(text.contains(from), "the bundled runtime does not name {from}");
+        text = text.replace(from, to);
+    }
+    std::fs::write(out, &text)?;
     eprintln!(
         "xtask: the runtime's JS bundled into {}: {} bytes gzipped",
         out.display(),

@@ -6,10 +6,10 @@
 // Validation, encoding, fetch, abort and deadlines are the wasm core's
 // (grpc_web_abort.js, built from the Rust crate). `cargo xtask dist`
 // bundles these modules into the package's one index.js.
-export { Code } from "../grpc_web_abort.js";
+export { Code } from "./code.js";
 export { client, default, serverStream, unary } from "./calls.js";
 export { GrpcError } from "./error.js";
-export { setWasmSource } from "./load.js";
+export { setWasmSource } from "./instance.js";
 export { navigationSignal } from "./navigation.js";
 export { registerFile } from "./registry.js";
 export { MessageStream } from "./stream.js";

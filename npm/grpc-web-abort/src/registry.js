@@ -1,5 +1,4 @@
-import { registerSchema } from "../grpc_web_abort.js";
-import { load } from "./load.js";
+import { instanceGeneration, load, registerSchema } from "./instance.js";
 
 // The type registry: every generated module registers its proto's
 // descriptor here once, when it is first imported (its imports' modules
@@ -39,16 +38,13 @@ function descriptorSet() {
   return set;
 }
 
-export function ready(input) {
-  if (schema?.count !== registered.length) {
-    const current = {
-      count: registered.length,
-      id: load(input).then(() => registerSchema(descriptorSet())),
-    };
-    current.id.catch(() => {
-      if (schema === current) schema = undefined;
-    });
-    schema = current;
+/** The schema id of every registered file, on the current wasm instance. */
+export async function ready(input) {
+  await load(input);
+  const generation = instanceGeneration();
+  if (schema?.count !== registered.length || schema.generation !== generation) {
+    const count = registered.length;
+    schema = { count, generation, id: registerSchema(descriptorSet()) };
   }
   return schema.id;
 }
