@@ -8,7 +8,6 @@ mod decode;
 mod encode;
 mod error;
 mod options;
-mod panic;
 mod registry;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod response_fuzz;
@@ -19,6 +18,5 @@ mod value;
 pub use crate::status::Code;
 pub use call::unary;
 pub use error::set_error_class;
-pub use panic::set_panic_handler;
 pub use registry::register_schema;
 pub use stream::server_stream;
