@@ -16,9 +16,6 @@ use crate::{
     setup,
 };
 
-/// The bench's servers take the first free pairs (frontend, backend = next
-/// port) from here: another checkout's bench may hold the first.
-const BENCH_PORTS: std::ops::Range<u16> = 47260..47300;
 const OUT_DIR: &str = "target/bench";
 
 pub fn run(quick: bool) -> anyhow::Result<()> {
@@ -36,27 +33,81 @@ pub fn run(quick: bool) -> anyhow::Result<()> {
     let [plain, tls] = free_addrs()?;
     let server = Server::launch(&plain, false, profile)?;
     let out = measure(&server.url, &tls, profile, quick, overhead.as_deref())?;
-    drop(server);
     if !quick {
-        std::fs::copy(out.join("BENCHMARKS.md"), root().join("BENCHMARKS.md"))
-            .context("copying BENCHMARKS.md")?;
+        let mut text = std::fs::read_to_string(out.join("BENCHMARKS.md"))
+            .context("reading the rendered BENCHMARKS.md")?;
+        text.push_str(&sizes_per_proto(&out)?);
+        text.push_str(&rust_apps(&server.url)?);
+        std::fs::write(root().join("BENCHMARKS.md"), text)?;
         eprintln!("xtask: wrote BENCHMARKS.md and {OUT_DIR}/results.json");
     }
+    drop(server);
     Ok(())
 }
 
-/// Two frontend addresses (plain, TLS) whose ports and the next are all free
-/// on 127.0.0.1, so that the bench never measures some other process's server.
+/// Two frontend addresses (plain, TLS) whose ports and the next are free on
+/// 127.0.0.1 now, chosen by the kernel (a fixed range once failed with other
+/// servers running), so that the bench never measures some other process's
+/// server; demo-server refuses to start on a port taken since.
 fn free_addrs() -> anyhow::Result<[String; 2]> {
     let free = |port: u16| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok();
-    let mut found = BENCH_PORTS
-        .step_by(2)
-        .filter(|&port| free(port) && free(port + 1))
-        .map(|port| format!("127.0.0.1:{port}"));
-    match (found.next(), found.next()) {
-        (Some(plain), Some(tls)) => Ok([plain, tls]),
-        _ => anyhow::bail!("no two free pairs of ports in {BENCH_PORTS:?}"),
+    let mut found = Vec::new();
+    // Held until both are chosen, so the kernel hands out different ports.
+    let mut held = Vec::new();
+    for _ in 0..64 {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let port = listener.local_addr()?.port();
+        if port < u16::MAX && free(port + 1) {
+            found.push(format!("127.0.0.1:{port}"));
+        }
+        held.push(listener);
+        if found.len() == 2 {
+            return Ok([found[0].clone(), found[1].clone()]);
+        }
     }
+    anyhow::bail!("the kernel gave no two free pairs of ports (port, port + 1) in 64 tries")
+}
+
+/// Section 6: the size of an app per Google API proto, ours beside
+/// protoc-gen-es + Connect-ES (`bench/sizes.mjs` on `cargo xtask dist`'s
+/// packages); the plot goes to docs/bench-sizes.svg.
+fn sizes_per_proto(out: &Path) -> anyhow::Result<String> {
+    crate::dist::run()?;
+    let dist = root().join(crate::dist::DIST);
+    exec(&mut command(
+        "node",
+        &[
+            "bench/sizes.mjs",
+            &dist.to_string_lossy(),
+            &out.to_string_lossy(),
+        ],
+    ))?;
+    std::fs::copy(out.join("sizes.svg"), root().join("docs/bench-sizes.svg"))
+        .context("copying the sizes plot")?;
+    let table = std::fs::read_to_string(out.join("sizes.md"))?;
+    Ok(format!(
+        "\n## 6. Size as protos grow (issues 14 and 17)\n\n\
+         An app that calls every unary and server-streaming method of one of Google's API protos \
+         (the npm package `google-proto-files`), bundled and minified by esbuild as an app's build \
+         would: ours is the runtime package (its wasm counted) and the modules our plugin generates; \
+         Connect-ES's is connect-web + protobuf-es and what protoc-gen-es generates. The marginal cost \
+         of a proto is its app minus an app with the client machinery alone. `bench/sizes.mjs`; raw \
+         figures in `target/bench/sizes.json`.\n\n{table}\n![Marginal size per proto](docs/bench-sizes.svg)\n"
+    ))
+}
+
+/// Section 7: a minimal Rust app's size (issue 18), `xtask/src/rust_size.rs`.
+fn rust_apps(server_url: &str) -> anyhow::Result<String> {
+    let sizes = crate::rust_size::measure(server_url)?;
+    crate::rust_size::check(&sizes)?;
+    Ok(format!(
+        "\n## 7. Rust apps: what a Rust frontend downloads (issue 18)\n\n\
+         One unary call and one stream through tonic-generated clients for proto/demo.proto, built \
+         by the same pipeline three ways (`examples/minimal-app`, `xtask/src/rust_size.rs`), each \
+         run in Chromium before it is measured. The `js-api` feature (the npm runtime's exports) \
+         is off for Rust apps.\n\n{}",
+        crate::rust_size::table(&sizes)
+    ))
 }
 
 /// `--quick` against a plain-http server that is already running with `pkg/`
