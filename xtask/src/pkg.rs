@@ -95,7 +95,10 @@ pub fn runtime_package(out: &std::path::Path, publish: bool) -> anyhow::Result<(
     };
     let code = std::fs::read_to_string(runtime.join("code.d.ts"))?;
     let index_d_ts = fill("index.d.ts", &dts)?;
-    anyhow::ensure!(index_d_ts.contains(CODE_MARK), "{RUNTIME_SOURCE}/index.d.ts lacks {CODE_MARK}");
+    anyhow::ensure!(
+        index_d_ts.contains(CODE_MARK),
+        "{RUNTIME_SOURCE}/index.d.ts lacks {CODE_MARK}"
+    );
     std::fs::write(out.join("index.d.ts"), index_d_ts.replace(CODE_MARK, &code))?;
     // The runtime's JS (one module per concept in src/) is the library's,
     // not the user's: shipped as one minified module beside the glue,
@@ -233,7 +236,10 @@ pub fn build_runtime() -> anyhow::Result<PathBuf> {
 /// and as the bundled `index.js` beside them must.
 const FROM_SOURCE: [(&str, &str); 2] = [
     ("\"../grpc_web_abort.js\"", "\"./grpc_web_abort.js\""),
-    ("\"../grpc_web_abort_bg.wasm\"", "\"./grpc_web_abort_bg.wasm\""),
+    (
+        "\"../grpc_web_abort_bg.wasm\"",
+        "\"./grpc_web_abort_bg.wasm\"",
+    ),
 ];
 
 /// wasm-bindgen's glue for `--target web` keeps its instance in module
@@ -270,12 +276,23 @@ fn factory(dir: &std::path::Path) -> anyhow::Result<()> {
         .context("esbuild's IIFE is not `var __glue=...;`")?;
     std::fs::write(
         &glue,
-        format!("// wasm-bindgen's glue, one fresh copy per call (see xtask/src/pkg.rs).\nexport function createCore(){{return {body}}}\n"),
+        format!(
+            "// wasm-bindgen's glue, one fresh copy per call (see xtask/src/pkg.rs).\nexport function createCore(){{return {body}}}\n"
+        ),
     )?;
     let d_ts = std::fs::read_to_string(dir.join("grpc_web_abort.d.ts"))?;
-    let start = d_ts.find("export enum Code {").context("no Code enum in the glue's declarations")?;
-    let end = start + d_ts[start..].find("}\n").context("the Code enum does not end")? + 2;
-    std::fs::write(dir.join("code.d.ts"), d_ts[start..end].replace("export enum", "export declare enum"))?;
+    let start = d_ts
+        .find("export enum Code {")
+        .context("no Code enum in the glue's declarations")?;
+    let end = start
+        + d_ts[start..]
+            .find("}\n")
+            .context("the Code enum does not end")?
+        + 2;
+    std::fs::write(
+        dir.join("code.d.ts"),
+        d_ts[start..end].replace("export enum", "export declare enum"),
+    )?;
     std::fs::write(
         dir.join("grpc_web_abort.d.ts"),
         "/** @internal wasm-bindgen's glue as a factory: the runtime's, not for applications. */\nexport declare function createCore(): any;\n",
@@ -308,7 +325,10 @@ fn bundle(entry: &std::path::Path, out: &std::path::Path) -> anyhow::Result<()> 
     ))?;
     let mut text = std::fs::read_to_string(out)?;
     for (from, to) in FROM_SOURCE {
-        anyhow::ensure!(text.contains(from), "the bundled runtime does not name {from}");
+        anyhow::ensure!(
+            text.contains(from),
+            "the bundled runtime does not name {from}"
+        );
         text = text.replace(from, to);
     }
     std::fs::write(out, &text)?;
