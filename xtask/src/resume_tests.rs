@@ -4,10 +4,15 @@
 //! in front of it (tests/resume/proxy.mjs: silence, cut, refuse) and a
 //! server that fails unary calls on purpose (tests/resume/flaky.mjs, whose
 //! package `cargo xtask package` builds from tests/resume/flaky.proto).
-//! First, tsc checks the options' declarations (tests/resume/types.check.ts).
+//! First, tsc checks the options' declarations (tests/resume/types.check.ts);
+//! the suite runs in Chromium (Playwright), then in Firefox (geckodriver,
+//! through e2e/firefox.mjs).
+use std::process::Command;
+
 use crate::{
-    cmd::{command, exec, root},
+    cmd::{command, exec, root, which},
     server::{Profile, binary, build},
+    webdriver::Driver,
 };
 
 /// The first of four ports: the demo's frontend, its backend, the proxy,
@@ -40,11 +45,23 @@ pub fn run() -> anyhow::Result<()> {
     ))?;
     let addr = crate::ports::addr(PORT);
     let port = addr.rsplit_once(':').map_or("", |(_, p)| p).to_string();
-    let args = ["--test", "--test-reporter=spec", "e2e/resume.test.mjs"];
+    let suite = || {
+        let mut cmd = command(
+            "node",
+            &["--test", "--test-reporter=spec", "e2e/resume.test.mjs"],
+        );
+        cmd.env("DEMO_SERVER", binary(Profile::Debug))
+            .env("RESUME_PORT", &port)
+            .env("FLAKY_PKG", &flaky);
+        cmd
+    };
+    exec(&mut suite())?;
+    // The same tests in Firefox, through geckodriver (all but the offline
+    // one, which needs Chromium's DevTools protocol).
+    let geckodriver = Driver::start("geckodriver", Command::new(which("geckodriver")?))?;
     exec(
-        command("node", &args)
-            .env("DEMO_SERVER", binary(Profile::Debug))
-            .env("RESUME_PORT", port)
-            .env("FLAKY_PKG", &flaky),
+        suite()
+            .env("BROWSER", "firefox")
+            .env("WEBDRIVER_URL", &geckodriver.url),
     )
 }
