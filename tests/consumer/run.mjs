@@ -128,6 +128,9 @@ describe("the npm packages, with no Rust", () => {
       for (const ext of [".js", ".d.ts"]) assert.ok(generated.includes(`${proto}_grpcweb${ext}`), `${proto}${ext} in ${generated}`);
     }
     assert.ok(!generated.some((f) => f.startsWith("google/")), `${generated}`);
+    // target=ts: one .ts per proto instead (tsc checks them with the app).
+    const ts = listFiles(join(app, "src/gen-ts"));
+    assert.deepEqual(ts.sort(), generated.filter((f) => f.endsWith(".js")).map((f) => f.replace(/\.js$/, ".ts")).sort());
     const shop = readFileSync(join(app, "src/gen/acme/shop/v1/shop_grpcweb.d.ts"), "utf8");
     // Never refused over naming: Intent's input type beside a message IntentInput.
     assert.match(shop, /^export interface IntentInput\$ \{$/m);
@@ -144,6 +147,17 @@ describe("the npm packages, with no Rust", () => {
     sh("npx", ["vite", "build", "--logLevel", "warn"]);
     const wasm = readdirSync(join(app, "dist/assets")).filter((f) => f.endsWith(".wasm"));
     assert.equal(wasm.length, 1, `${wasm}`);
+  });
+});
+
+describe("Node 20+, the same generated clients", () => {
+  it("calls the demo server from node --test: unary, a broken stream, an abort, a deadline, at both tiers' /metrics", () => {
+    cpSync(join(here, "node-calls.test.mjs"), join(app, "node-calls.test.mjs"));
+    execFileSync("node", ["--test", "--test-reporter=spec", "node-calls.test.mjs", server, root], {
+      cwd: app,
+      env,
+      stdio: "inherit",
+    });
   });
 });
 
