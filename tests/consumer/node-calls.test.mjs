@@ -2,7 +2,7 @@
 // `grpc-web-abort` is the installed tarball (its `node` export condition
 // reads the wasm from disk) and the clients are the ones `buf generate`
 // wrote. The same calls as in the browser, asserted at both tiers' /metrics.
-// Usage: node --test node-calls.test.mjs SERVER_URL ROOT
+// Usage: SERVER_URL=… REPO_ROOT=… node --test node-calls.test.mjs
 import assert from "node:assert/strict";
 import { it } from "node:test";
 import { pathToFileURL } from "node:url";
@@ -12,7 +12,8 @@ import { Code, GrpcError } from "grpc-web-abort";
 import { GreeterClient } from "./src/gen/demo/v1/greeter_grpcweb.js";
 import { UpdatesClient } from "./src/gen/demo/v1/updates_grpcweb.js";
 
-const [server, root] = process.argv.slice(2);
+// (node --test takes its arguments as test files: these come by environment.)
+const { SERVER_URL: server, REPO_ROOT: root } = process.env;
 const { methodStats } = await import(pathToFileURL(`${root}/e2e/metrics.mjs`).href);
 const { until } = await import(pathToFileURL(`${root}/e2e/poll.mjs`).href);
 

@@ -153,9 +153,9 @@ describe("the npm packages, with no Rust", () => {
 describe("Node 20+, the same generated clients", () => {
   it("calls the demo server from node --test: unary, a broken stream, an abort, a deadline, at both tiers' /metrics", () => {
     cpSync(join(here, "node-calls.test.mjs"), join(app, "node-calls.test.mjs"));
-    execFileSync("node", ["--test", "--test-reporter=spec", "node-calls.test.mjs", server, root], {
+    execFileSync("node", ["--test", "--test-reporter=spec", "node-calls.test.mjs"], {
       cwd: app,
-      env,
+      env: { ...env, SERVER_URL: server, REPO_ROOT: root },
       stdio: "inherit",
     });
   });
