@@ -107,7 +107,10 @@ async fn slow_and_idle_connections_are_closed_while_calls_answer() {
     let earliest = idle_closed.iter().min().unwrap().duration_since(start);
     // Not earlier: an HTTP/1.1 keep-alive connection waiting for its next
     // request is idle, not slow (a proxy reusing it must not race a close).
-    assert!(earliest >= IDLE, "an idle connection closed after {earliest:?}");
+    assert!(
+        earliest >= IDLE,
+        "an idle connection closed after {earliest:?}"
+    );
     let latest = idle_closed.iter().max().unwrap().duration_since(start);
 
     stop.send(()).unwrap();
