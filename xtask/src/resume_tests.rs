@@ -5,8 +5,8 @@
 //! server that fails unary calls on purpose (tests/resume/flaky.mjs, whose
 //! package `cargo xtask package` builds from tests/resume/flaky.proto).
 //! First, tsc checks the options' declarations (tests/resume/types.check.ts);
-//! the suite runs in Chromium (Playwright), then in Firefox (geckodriver,
-//! through e2e/firefox.mjs).
+//! the suite runs in Chromium (Playwright), then in Firefox (geckodriver)
+//! and WebKit (WebKitWebDriver), through e2e/webdriver.mjs.
 use std::process::Command;
 
 use crate::{
@@ -63,5 +63,13 @@ pub fn run() -> anyhow::Result<()> {
         suite()
             .env("BROWSER", "firefox")
             .env("WEBDRIVER_URL", &geckodriver.url),
+    )?;
+    drop(geckodriver);
+    // And in WebKit (WebKitWebDriver and MiniBrowser in an Xvfb display).
+    let (_xvfb, webkit) = crate::webkit_tests::start_driver()?;
+    exec(
+        suite()
+            .env("BROWSER", "webkit")
+            .env("WEBDRIVER_URL", &webkit.url),
     )
 }

@@ -11,14 +11,21 @@ use anyhow::Context;
 use crate::webdriver::Driver;
 
 pub fn run(server_url: &str) -> anyhow::Result<()> {
+    let (_xvfb, driver) = start_driver()?;
+    driver.run_api_suite("webkit", server_url)
+}
+
+/// WebKitWebDriver in an Xvfb display of its own; both stop when dropped.
+pub fn start_driver() -> anyhow::Result<(Xvfb, Driver)> {
     let xvfb = Xvfb::start()?;
     let mut cmd = Command::new("WebKitWebDriver");
     cmd.env("DISPLAY", &xvfb.display);
-    Driver::start("WebKitWebDriver", cmd)?.run_api_suite("webkit", server_url)
+    let driver = Driver::start("WebKitWebDriver", cmd)?;
+    Ok((xvfb, driver))
 }
 
 /// An Xvfb server on a display it picks itself (`-displayfd`); stopped when dropped.
-struct Xvfb {
+pub struct Xvfb {
     child: Child,
     display: String,
 }

@@ -1,13 +1,30 @@
-// Firefox under geckodriver, behind the few methods of Playwright's Browser
-// and Page that the live-update tests use (`newPage`, `goto`, `evaluate`,
-// `close`), so one test file runs in both engines. Playwright's Firefox
-// needs its own patched build; Debian's Firefox ESR speaks W3C WebDriver.
-// One window: a "page" is the window until the next one (closing it loads
-// about:blank, which ends its calls as closing a tab would).
+// Firefox (geckodriver) or WebKit (WebKitWebDriver, MiniBrowser) behind the
+// few methods of Playwright's Browser and Page that the live-update tests
+// use (`newPage`, `goto`, `evaluate`, `close`), so one test file runs in
+// every engine. Playwright's Firefox and WebKit need its own patched
+// builds; Debian's browsers speak W3C WebDriver. One window: a "page" is
+// the window until the next one (closing it loads about:blank, which ends
+// its calls as closing a tab would).
 
-const FIREFOX = process.env.FIREFOX ?? "/usr/bin/firefox-esr";
+const CAPABILITIES = {
+  firefox: {
+    "moz:firefoxOptions": {
+      binary: process.env.FIREFOX ?? "/usr/bin/firefox-esr",
+      args: ["-headless"],
+      // package.json as a plain page of the origin, not the JSON viewer's.
+      prefs: { "devtools.jsonview.enabled": false },
+    },
+  },
+  webkit: {
+    "webkitgtk:browserOptions": {
+      binary: process.env.MINIBROWSER ?? "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser",
+      args: ["--automation"],
+    },
+  },
+};
 
-export async function launchFirefox(driver) {
+/** `browser`: "firefox" or "webkit"; `driver`: its WebDriver server's URL. */
+export async function launchWebDriver(browser, driver) {
   const command = async (method, path, body) => {
     const response = await fetch(`${driver}${path}`, {
       method,
@@ -18,13 +35,8 @@ export async function launchFirefox(driver) {
     if (!response.ok) throw new Error(`WebDriver ${method} ${path}: ${value?.error}: ${value?.message}`);
     return value;
   };
-  const { sessionId } = await command("POST", "/session", {
-    capabilities: {
-      alwaysMatch: {
-        "moz:firefoxOptions": { binary: FIREFOX, args: ["-headless"], prefs: { "devtools.jsonview.enabled": false } },
-      },
-    },
-  });
+  if (!CAPABILITIES[browser]) throw new Error(`no WebDriver capabilities for ${browser}`);
+  const { sessionId } = await command("POST", "/session", { capabilities: { alwaysMatch: CAPABILITIES[browser] } });
   const session = `/session/${sessionId}`;
   await command("POST", `${session}/timeouts`, { script: 120_000 });
 
@@ -47,7 +59,7 @@ export async function launchFirefox(driver) {
             (e) => done({ error: String((e && e.stack) || e) }));`,
         args: [arg ?? null],
       });
-      if (result.error) throw new Error(`in Firefox: ${result.error}`);
+      if (result.error) throw new Error(`in ${browser}: ${result.error}`);
       return result.value;
     },
     async errors() {
@@ -61,7 +73,7 @@ export async function launchFirefox(driver) {
     on() {},
   };
   return {
-    name: "firefox",
+    name: browser,
     async newPage() {
       return page;
     },
