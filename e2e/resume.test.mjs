@@ -404,6 +404,45 @@ describe(`live updates that survive the network (${BROWSER})`, { timeout: 240_00
     assert.deepEqual(await errors.list(), []);
   });
 
+  it("a response that ends without a grpc-status reconnects too (no-status), gapless", async (t) => {
+    const { page, errors } = await pageAt(proxy.url, t);
+    const run = await page.evaluate(() => window.watch({ topic: "no-status", intervalMs: 100, resume: { initialBackoffMs: 20, maxBackoffMs: 40 } }));
+    await poll(page, run, "two updates", (r) => r.seqs.length >= 2);
+    assert.equal(proxy.end(), 1);
+    const r = await poll(page, run, "updates on a new attempt", (r) => r.states.some((s) => s.state === "open" && s.attempt === 2) && r.seqs.length >= 4);
+    const reconnecting = r.states.find((s) => s.state === "reconnecting");
+    assert.equal(reconnecting.lastError.code, 13, JSON.stringify(reconnecting.lastError));
+    assert.match(reconnecting.lastError.message, /^the response ended/);
+    assertGapless(r.seqs, 1);
+    assert.deepEqual(await errors.list(), []);
+  });
+
+  it("a code not in retryOn ends the stream with it; maxAttempts ends it with the last error", async (t) => {
+    const { page, errors } = await pageAt(proxy.url, t);
+    const resume = { initialBackoffMs: 20, maxBackoffMs: 40 };
+    const denied = await page.evaluate((resume) => window.watch({ topic: "denied", intervalMs: 100, resume }), resume);
+    await poll(page, denied, "two updates", (r) => r.seqs.length >= 2);
+    let before = proxy.calls(WATCH).length;
+    proxy.failNext(5, 7); // PERMISSION_DENIED
+    proxy.cut();
+    const r1 = await poll(page, denied, "the loop over", (r) => r.done);
+    assert.equal(r1.error?.codeName, "PERMISSION_DENIED", JSON.stringify(r1.error));
+    assert.equal(proxy.calls(WATCH).length - before, 1, "one reconnect, refused, and no other");
+    assert.equal(r1.states.at(-1).state, "closed");
+
+    proxy.failNext(0);
+    const limited = await page.evaluate((resume) => window.watch({ topic: "limited", intervalMs: 100, resume: { ...resume, maxAttempts: 3 } }), resume);
+    await poll(page, limited, "two updates", (r) => r.seqs.length >= 2);
+    before = proxy.calls(WATCH).length;
+    proxy.failNext(10);
+    proxy.cut(); // the broken attempt is the first of three in a row
+    const r2 = await poll(page, limited, "the loop over", (r) => r.done);
+    assert.equal(r2.error?.codeName, "UNAVAILABLE", JSON.stringify(r2.error));
+    assert.equal(r2.error.message, "the test proxy refused this call");
+    assert.equal(proxy.calls(WATCH).length - before, 2, "two reconnects");
+    assert.deepEqual(await errors.list(), []);
+  });
+
   it("backoff waits stay within the configured caps, and the attempts come when the state said", async (t) => {
     const { page, errors } = await pageAt(proxy.url, t);
     const config = { initialBackoffMs: 100, maxBackoffMs: 400, backoffMultiplier: 2 };

@@ -2,8 +2,8 @@
 // live-update tests: it forwards everything (pages, the package, calls) and
 // logs each gRPC-Web request (path, arrival time, grpc-timeout), and on
 // command it goes silent on the open responses without closing them (a
-// half-open connection), cuts them (a network error), or answers the next
-// calls itself with trailers-only UNAVAILABLE. A browser's abort closes its
+// half-open connection), cuts them (a network error), ends them without a
+// status, or answers the next calls itself with a trailers-only status. A browser's abort closes its
 // connection here, which closes the upstream one, so the server sees the
 // cancel as it would without the proxy.
 import http from "node:http";
@@ -13,6 +13,7 @@ export async function startProxy({ target, port }) {
   const open = new Set(); // responses being relayed: { res, upstreamRes, silent }
   const log = [];
   let failures = 0;
+  let failCode = "14";
 
   const server = http.createServer((req, res) => {
     const grpc = req.headers["content-type"]?.startsWith("application/grpc-web");
@@ -24,7 +25,7 @@ export async function startProxy({ target, port }) {
       req.resume();
       res.writeHead(200, {
         "content-type": "application/grpc-web+proto",
-        "grpc-status": "14",
+        "grpc-status": failCode,
         "grpc-message": "the test proxy refused this call",
       });
       res.end();
@@ -83,9 +84,21 @@ export async function startProxy({ target, port }) {
       open.clear();
       return n;
     },
-    /** The next `n` gRPC-Web calls get trailers-only UNAVAILABLE from the proxy. */
-    failNext(n) {
+    /** The open responses end cleanly where they are, without trailers (their upstream calls are dropped). */
+    end() {
+      const n = open.size;
+      for (const relay of open) {
+        relay.silent = true;
+        relay.res.end();
+        relay.upstreamRes.destroy();
+      }
+      open.clear();
+      return n;
+    },
+    /** The next `n` gRPC-Web calls get trailers-only `code` (UNAVAILABLE) from the proxy. */
+    failNext(n, code = 14) {
       failures = n;
+      failCode = String(code);
     },
     close() {
       for (const relay of open) relay.res.destroy();
