@@ -1,6 +1,6 @@
 // A stream's connection state (the runtime's `onStateChange`) as one line
-// of text, e.g. "Reconnecting in 3 s (attempt 4): UNAVAILABLE: …", counting
-// the backoff wait down while it lasts.
+// of text, e.g. "Reconnecting in 3 s (attempt 4): UNAVAILABLE" (the error's
+// message on hover), counting the backoff wait down while it lasts.
 import { setText } from "./dom.js";
 
 export class ConnectionState {
@@ -19,6 +19,7 @@ export class ConnectionState {
   show(state) {
     clearInterval(this.timer);
     this.timer = null;
+    this.node.title = "";
     this.node.dataset.state = state.state;
     switch (state.state) {
       case "connecting":
@@ -29,7 +30,10 @@ export class ConnectionState {
         break;
       case "reconnecting": {
         const until = Date.now() + state.delayMs;
-        const why = describe(state.lastError);
+        // The code on the line, the whole message on hover: a network
+        // failure's message is long.
+        const why = state.lastError?.codeName ?? state.lastError?.name ?? "";
+        this.node.title = describe(state.lastError);
         const tick = () => {
           const seconds = Math.ceil((until - Date.now()) / 1000);
           setText(this.node, `Reconnecting in ${Math.max(seconds, 0)} s (attempt ${state.attempt}): ${why}`);
