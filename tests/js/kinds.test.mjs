@@ -13,6 +13,7 @@ import { report, runCases } from "./page.mjs";
 const require = createRequire(new URL("../../e2e/package.json", import.meta.url));
 const { create, createFileRegistry, fromBinary, fromJson, toBinary, toJson } = require("@bufbuild/protobuf");
 const wkt = require("@bufbuild/protobuf/wkt");
+const { protoCamelCase } = require("@bufbuild/protobuf/reflect");
 const { FileDescriptorProtoSchema, FileDescriptorSetSchema } = wkt;
 
 const [base = "http://127.0.0.1:47090", packages = "target/test-packages"] = process.argv.slice(2);
@@ -29,9 +30,25 @@ for (const entry of await readdir(`${packages}/kinds`, { recursive: true })) {
   const module = await readFile(`${packages}/kinds/${entry}`, "utf8");
   const embedded = module.match(/\$rt\.registerFile\("([A-Za-z0-9+/=]+)"/)?.[1];
   if (!embedded) throw new Error(`no descriptor in ${entry}`);
-  files.push(fromBinary(FileDescriptorProtoSchema, Buffer.from(embedded, "base64")));
+  files.push(withDefaults(fromBinary(FileDescriptorProtoSchema, Buffer.from(embedded, "base64"))));
 }
 if (!files.some((f) => f.name === "kinds.proto")) throw new Error("no module for kinds.proto");
+// The embedded descriptors leave out what the runtime derives (a field's
+// default JSON name, the optional label); protobuf-es reads them as given,
+// so they are put back here the way protoc writes them, by protobuf-es's own
+// camel case: a runtime that derived them differently would fail the checks.
+function withDefaults(file) {
+  const fill = (message) => {
+    for (const field of message.field) {
+      if (!field.jsonName) field.jsonName = protoCamelCase(field.name);
+      if (!field.label) field.label = 1;
+    }
+    message.nestedType.forEach(fill);
+  };
+  file.messageType.forEach(fill);
+  return file;
+}
+
 const ordered = [];
 const place = (file) => {
   if (ordered.includes(file)) return;
