@@ -183,7 +183,10 @@ impl Call {
     fn fail(&mut self, code: Code, message: impl Into<String>) -> CallError {
         self.body = None;
         let metadata = Headers::new_with_headers(&self.headers).ok();
-        if let (Some(all), Some(trailers)) = (&metadata, &self.trailers)
+        // A trailers-only response's trailers are its headers: once is enough.
+        let separate =
+            |t: &&Headers| AsRef::<JsValue>::as_ref(*t) != AsRef::<JsValue>::as_ref(&self.headers);
+        if let (Some(all), Some(trailers)) = (&metadata, self.trailers.as_ref().filter(separate))
             && let Ok(Some(entries)) = js_sys::try_iter(trailers)
         {
             for pair in entries.flatten() {

@@ -190,6 +190,8 @@ export async function run(base) {
     assert(!error.message.includes("CORS"), error.message);
     const gone = expectError(await call("trailers-only"), Code.NOT_FOUND);
     assert(gone.message === "gone", gone.message);
+    // Trailers-only: the status is in the headers, counted once in the metadata.
+    assert(gone.metadata.get("grpc-status") === "5", `grpc-status ${gone.metadata.get("grpc-status")}`);
   });
 
   test("cross-origin, grpc-status not exposed: the error names the headers to expose", async () => {

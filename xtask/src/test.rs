@@ -31,6 +31,8 @@ pub enum Step {
     RustApp,
     /// The npm packages in a fresh app, without Rust.
     Consumer,
+    /// The client against a hostile gRPC-Web server.
+    Hostile,
     /// `cargo xtask package` on the test protos, the codec against protobuf-es.
     Package,
     /// Live updates: resumable streams, idle, offline, unary retries (issue 15).
@@ -66,6 +68,7 @@ pub fn run_step(step: Step) -> anyhow::Result<()> {
             webkit_tests::run(&server.url)
         }
         Step::Package => package_tests::run(),
+        Step::Hostile => crate::hostile_tests::run(),
         Step::Resume => crate::resume_tests::run(),
         Step::Consumer => {
             let server = Server::start(&ports::addr(TEST_PORT))?;
