@@ -378,9 +378,9 @@ export async function listenerPhase({ client, ok, expired }) {
   }
 }
 
-/** Our runtime's wasm linear memory, in bytes (the wasm-bindgen module's exports). */
+/** Our runtime's wasm linear memory, in bytes (the runtime's internal view of it). */
 export async function wasmMemoryBytes() {
-  const runtime = await import("/pkg/grpc_web_abort.js");
-  const exports = await runtime.default();
-  return exports.memory.buffer.byteLength;
+  const runtime = await import("/pkg/runtime/index.js");
+  await runtime.default();
+  return runtime.wasmMemoryBytes();
 }

@@ -173,3 +173,6 @@ export declare function serverStream(client: ClientHandle, path: string, request
 
 /** @internal Used by the Node entry to hand over the wasm's bytes. */
 export declare function setWasmSource(source: () => Promise<unknown>): void;
+
+/** @internal The wasm's linear memory in bytes, once loaded (for benchmarks). */
+export declare function wasmMemoryBytes(): number | undefined;

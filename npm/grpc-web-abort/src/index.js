@@ -9,7 +9,7 @@
 export { Code } from "./code.js";
 export { client, default, serverStream, unary } from "./calls.js";
 export { GrpcError } from "./error.js";
-export { setWasmSource } from "./instance.js";
+export { setWasmSource, wasmMemoryBytes } from "./instance.js";
 export { navigationSignal } from "./navigation.js";
 export { registerFile } from "./registry.js";
 export { MessageStream } from "./stream.js";

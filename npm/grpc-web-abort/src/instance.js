@@ -13,6 +13,7 @@ import { GrpcError } from "./error.js";
 const INTERNAL = 13;
 
 let core;
+let memory;
 let loading;
 let generation = 0;
 // The calls in flight: what rejects them if the instance traps.
@@ -30,6 +31,11 @@ export function setWasmSource(source) {
   wasmSource = source;
 }
 
+/** @internal The current instance's linear memory in bytes (what `cargo xtask bench` watches). */
+export function wasmMemoryBytes() {
+  return memory?.buffer.byteLength;
+}
+
 /** Which instance is current: registrations made with an older one must be made again. */
 export function instanceGeneration() {
   return generation;
@@ -40,9 +46,10 @@ export function load(input) {
   loading ??= (async () => {
     const source = input ?? (await wasmSource());
     const fresh = createCore();
-    await watched(() => fresh.default({ module_or_path: source }));
+    const exports = await watched(() => fresh.default({ module_or_path: source }));
     fresh.setErrorClass(GrpcError);
     core = fresh;
+    memory = exports.memory;
     generation++;
   })().catch((error) => {
     loading = undefined;
@@ -69,7 +76,7 @@ async function watched(init) {
   WebAssembly.instantiate = wrap(instantiate);
   if (instantiateStreaming) WebAssembly.instantiateStreaming = wrap(instantiateStreaming);
   try {
-    await init();
+    return await init();
   } finally {
     WebAssembly.instantiate = instantiate;
     if (instantiateStreaming) WebAssembly.instantiateStreaming = instantiateStreaming;
