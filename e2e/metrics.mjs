@@ -1,5 +1,6 @@
 // Reads the server's /metrics (Prometheus text) the way an outside check
 // would: by series name and labels, nothing else.
+import { until } from "./poll.mjs";
 
 /** The series of one scrape, each as { name, labels, value }. */
 export async function scrape(baseUrl) {
@@ -50,4 +51,18 @@ export function callStats(series, call) {
     deadlineExceeded: handled("DeadlineExceeded"),
     unavailable: handled("Unavailable"),
   };
+}
+
+/**
+ * Waits until both tiers of `stats()` (e.g. `() => methodStats(...)`) are back
+ * to 0 in flight with each counter in `added` grown by as much since `before`.
+ */
+export async function settled(stats, before, added, { withinMs = 2_000 } = {}) {
+  const done = (now) =>
+    TIERS.every(
+      (tier) =>
+        now[tier].inFlight === 0 &&
+        Object.entries(added).every(([key, n]) => now[tier][key] === before[tier][key] + n),
+    );
+  await until("both tiers settled", stats, done, { withinMs, everyMs: 20 });
 }

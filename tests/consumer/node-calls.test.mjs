@@ -14,22 +14,12 @@ import { UpdatesClient } from "./src/gen/demo/v1/updates_grpcweb.js";
 
 // (node --test takes its arguments as test files: these come by environment.)
 const { SERVER_URL: server, REPO_ROOT: root } = process.env;
-const { methodStats } = await import(pathToFileURL(`${root}/e2e/metrics.mjs`).href);
+const { methodStats, settled } = await import(pathToFileURL(`${root}/e2e/metrics.mjs`).href);
 const { until } = await import(pathToFileURL(`${root}/e2e/poll.mjs`).href);
 
 const greeter = () => methodStats(server, "demo.v1.Greeter", "SayHello");
 const watch = () => methodStats(server, "demo.v1.Updates", "Watch");
 
-/** Both tiers back to 0 in flight, each counter in `added` grown by as much. */
-async function settled(stats, before, added) {
-  const done = (now) =>
-    ["frontend", "backend"].every(
-      (tier) =>
-        now[tier].inFlight === 0 &&
-        Object.entries(added).every(([key, n]) => now[tier][key] === before[tier][key] + n),
-    );
-  await until("both tiers settled", stats, done, { withinMs: 2_000, everyMs: 20 });
-}
 
 async function failure(call) {
   const started = performance.now();

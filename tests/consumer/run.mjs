@@ -21,7 +21,7 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 
 import { collectErrors, launch } from "../../e2e/browser.mjs";
-import { methodStats } from "../../e2e/metrics.mjs";
+import { methodStats, settled } from "../../e2e/metrics.mjs";
 import { until } from "../../e2e/poll.mjs";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
@@ -325,16 +325,6 @@ function calls(pageUrl) {
   });
 }
 
-/** Both tiers back to 0 in flight, each counter in `added` grown by as much. */
-async function settled(stats, before, added) {
-  const done = (now) =>
-    ["frontend", "backend"].every(
-      (tier) =>
-        now[tier].inFlight === 0 &&
-        Object.entries(added).every(([key, n]) => now[tier][key] === before[tier][key] + n),
-    );
-  await until("both tiers settled", stats, done, { withinMs: 2_000, everyMs: 20 });
-}
 
 const TYPES = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".json": "application/json" };
 
