@@ -8,7 +8,7 @@
 // and `return()` end it at any point, a wait included.
 import { backoffDelay } from "./backoff.js";
 import { GrpcError } from "./error.js";
-import { failureKind, idleFailure } from "./failure.js";
+import { deadlineFailure, failureKind, idleFailure } from "./failure.js";
 import { CANCELLED_BY_RETURN, wait } from "./wait.js";
 
 /** Why an attempt was cut by us rather than failing on its own. */
@@ -69,8 +69,12 @@ export class ResumableCall {
         this.#attempt = null;
         if (error === PAUSED) continue; // the page went hidden: wait for it
         if (!this.#retryable(error)) {
-          this.#close(error);
-          throw error;
+          // A failure that would have been retried but for the deadline is
+          // the deadline's: the stream ends DEADLINE_EXCEEDED there, as the
+          // user asked, whatever the last attempt was cut short with.
+          const final = this.#pastDeadline() && this.#retriedOn(error) ? deadlineFailure() : error;
+          this.#close(final);
+          throw final;
         }
         this.#failures++;
         this.#lastError = error;
@@ -149,9 +153,20 @@ export class ResumableCall {
     if (this.#failures + 1 >= resume.maxAttempts) return false;
     // Never past the user's abort or the deadline, whatever the list says.
     if (this.#signals.some((s) => s.aborted)) return false;
-    if (this.#deadlineAt !== undefined && Date.now() >= this.#deadlineAt) return false;
+    if (this.#pastDeadline()) return false;
+    return this.#retriedOn(error);
+  }
+
+  /** Whether `retryOn` names what `error` is. */
+  #retriedOn(error) {
+    const resume = this.#policy.resume;
+    if (!resume || !(error instanceof GrpcError)) return false;
     const kind = failureKind(error);
     return kind === undefined ? resume.retryOn.includes(error.code) : resume.retryOn.includes(kind);
+  }
+
+  #pastDeadline() {
+    return this.#deadlineAt !== undefined && Date.now() >= this.#deadlineAt;
   }
 
   #close(error) {
