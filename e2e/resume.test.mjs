@@ -487,9 +487,11 @@ describe(`live updates that survive the network (${BROWSER})`, { timeout: 240_00
       assert.ok(attempt.grpcTimeout, "every attempt carries grpc-timeout");
       const carried = timeoutMs(attempt.grpcTimeout);
       // Set when the request left; logged when it arrived (a new
-      // connection's set-up in between): 25 ms of slack, far below what an
-      // attempt carrying the first one's timeout again would be over.
-      assert.ok(carried <= deadlineAt - attempt.at + 25, `an attempt at ${attempt.at - deadlineAt} ms from the deadline carried ${carried} ms`);
+      // connection's set-up in between, 28 ms once in Firefox on the
+      // loaded 2-core machine): 100 ms of slack, below what an attempt
+      // carrying the first one's timeout again would be over (every
+      // reconnect here comes after two updates 100 ms apart: 200 ms or more).
+      assert.ok(carried <= deadlineAt - attempt.at + 100, `an attempt at ${attempt.at - deadlineAt} ms from the deadline carried ${carried} ms`);
     }
     await until("nothing in flight", watchStats, bothTiers((t) => t.inFlight === 0), { withinMs: 5000 });
     await page.close();
