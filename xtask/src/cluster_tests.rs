@@ -37,7 +37,11 @@ fn run_with(options: &[&str]) -> anyhow::Result<()> {
     let addr = crate::ports::addr(CLUSTER_PORT);
     let mut args = vec!["cluster", "--prebuilt", "--addr", &addr];
     args.extend(options);
-    let child = Command::new(std::env::current_exe()?)
+    // `cargo xtask`, as a user starts it (cargo execs the binary, so the
+    // signals below reach it), not this process's own path: `cargo test
+    // --workspace` may have relinked target/debug/xtask since it started.
+    let child = Command::new("cargo")
+        .arg("xtask")
         .args(&args)
         .current_dir(root())
         .spawn()
