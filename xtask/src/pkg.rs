@@ -340,25 +340,22 @@ fn bundle(entry: &std::path::Path, out: &std::path::Path) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// Minifies the ES module `file` in place with esbuild (no bundling);
-/// `keep_names` keeps functions' and classes' `name` (for public classes
-/// such as `GrpcError`, whose `constructor.name` users may print).
-pub fn minify(file: &std::path::Path, keep_names: bool) -> anyhow::Result<()> {
+/// Minifies the ES module `file` in place with esbuild (no bundling).
+pub fn minify(file: &std::path::Path) -> anyhow::Result<()> {
     let before = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let path = file.to_string_lossy().into_owned();
     let outfile = format!("--outfile={path}");
-    let mut args = vec![
-        path.as_str(),
-        "--minify",
-        "--format=esm",
-        "--log-level=warning",
-        "--allow-overwrite",
-        &outfile,
-    ];
-    if keep_names {
-        args.push("--keep-names");
-    }
-    exec(&mut command(ESBUILD, &args))?;
+    exec(&mut command(
+        ESBUILD,
+        &[
+            &path,
+            "--minify",
+            "--format=esm",
+            "--log-level=warning",
+            "--allow-overwrite",
+            &outfile,
+        ],
+    ))?;
     let after = std::fs::read(file)?;
     eprintln!(
         "xtask: minified {}: {} -> {} bytes gzipped",

@@ -73,7 +73,7 @@ fn build(variant: &'static str, features: &[&str], server_url: &str) -> anyhow::
     )?;
     let wasm = out.join("minimal_app_bg.wasm");
     pkg::optimize(&wasm.to_string_lossy())?;
-    pkg::minify(&out.join("minimal_app.js"), false)?;
+    pkg::minify(&out.join("minimal_app.js"))?;
     // What is measured must work.
     exec(
         command(
