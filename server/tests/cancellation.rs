@@ -11,31 +11,10 @@ use support::{
     check, computation_stopped_within_10ms, cpu_bound_test, eventually,
     metrics::{Counts, Scrape},
     raw_call::{RawCall, Transport},
-    two_tiers,
+    start_and_reach_backend, two_tiers,
 };
 
 const TIERS: [&str; 2] = ["frontend", "backend"];
-
-/// Starts `path` and waits until the backend is working on it.
-async fn start_and_reach_backend(
-    transport: Transport,
-    addr: std::net::SocketAddr,
-    path: &str,
-    method: &str,
-    message: &impl Message,
-) -> RawCall {
-    let call = RawCall::start(transport, addr, path, message, &[]).await;
-    eventually(
-        Duration::from_secs(5),
-        "the backend starts the call",
-        || async {
-            let c = Counts::of(&Scrape::of(addr).await, "backend", method);
-            check(c.in_flight == 1.0, c)
-        },
-    )
-    .await;
-    call
-}
 
 /// After the client left: both tiers' in-flight back to 0 within 100 ms,
 /// each counting one `Canceled`.
@@ -70,6 +49,7 @@ async fn cancelled_unary_call(transport: Transport) {
         "/demo.v1.Greeter/SayHello",
         "SayHello",
         &slow,
+        &[],
     )
     .await;
     call.abandon();
@@ -116,8 +96,15 @@ async fn cancelled_computation(transport: Transport) {
     let huge = ComputeRequest {
         n: demo_server::services::work::MAX_N,
     };
-    let call =
-        start_and_reach_backend(transport, addr, "/demo.v1.Work/Compute", "Compute", &huge).await;
+    let call = start_and_reach_backend(
+        transport,
+        addr,
+        "/demo.v1.Work/Compute",
+        "Compute",
+        &huge,
+        &[],
+    )
+    .await;
     call.abandon();
     both_tiers_stop(addr, "Compute").await;
     computation_stopped_within_10ms(addr).await;

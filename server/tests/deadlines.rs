@@ -1,5 +1,6 @@
-//! `grpc-timeout`: enforced at both tiers with DEADLINE_EXCEEDED, refused
-//! when malformed, and passed upstream no later than the caller's.
+//! `grpc-timeout`: enforced at both tiers with DEADLINE_EXCEEDED (trailers-only
+//! before the first message, trailers after), refused when malformed, and
+//! passed upstream no later than the caller's.
 mod support;
 
 use std::time::{Duration, Instant};
@@ -9,11 +10,12 @@ use support::{
     check, computation_stopped_within_10ms, cpu_bound_test, eventually,
     metrics::{Counts, Scrape},
     raw_call::{RawCall, Transport},
-    two_tiers,
+    start_and_reach_backend, two_tiers,
 };
 use tonic::Code;
 
 const SAY_HELLO: &str = "/demo.v1.Greeter/SayHello";
+const WATCH: &str = "/demo.v1.Updates/Watch";
 
 async fn deadline_ends_a_slow_call_at_both_tiers(transport: Transport) {
     let server = two_tiers().await;
@@ -167,9 +169,12 @@ async fn malformed_timeouts_are_refused_before_the_handler(transport: Transport)
             outcome.message
         );
     }
+    // Nothing counted: no call series at all yet.
     let s = Scrape::of(addr).await;
-    assert_eq!(s.sum("grpc_server_started_total", &[]), 0.0, "{}", s.text());
-    // A well-formed one still works on the same server.
+    let started = s.absent_or_zero("grpc_server_started_total", &[]);
+    assert_eq!(started, 0.0, "{}", s.text());
+    // A well-formed one still works on the same server, and is the only
+    // call counted (once per tier).
     let outcome = RawCall::start(
         transport,
         addr,
@@ -181,6 +186,8 @@ async fn malformed_timeouts_are_refused_before_the_handler(transport: Transport)
     .finish()
     .await;
     assert_eq!(outcome.code, Code::Ok, "{outcome:?}");
+    let s = Scrape::of(addr).await;
+    assert_eq!(s.sum("grpc_server_started_total", &[]), 2.0, "{}", s.text());
 }
 
 over_transports!(
@@ -191,7 +198,8 @@ over_transports!(
 
 /// A client whose own timer fires at its deadline leaves a moment before the
 /// server's (its request took time to arrive): that is the deadline, at both
-/// tiers. A client that leaves well before the deadline cancelled.
+/// tiers. A client that leaves well before the deadline cancelled. Each call
+/// leaves once the backend has it, at its time counted from the call's start.
 async fn client_timer_abort_counts_as_the_deadline(transport: Transport) {
     let server = two_tiers().await;
     let addr = server.frontend.unwrap();
@@ -200,15 +208,22 @@ async fn client_timer_abort_counts_as_the_deadline(transport: Transport) {
         delay_ms: 3000,
     };
     for (leave_after, code) in [(195, "DeadlineExceeded"), (50, "Canceled")] {
-        let call = RawCall::start(
+        let call = start_and_reach_backend(
             transport,
             addr,
             SAY_HELLO,
+            "SayHello",
             &slow,
             &[("grpc-timeout", "200m")],
         )
         .await;
-        tokio::time::sleep_until((call.sent_at + Duration::from_millis(leave_after)).into()).await;
+        let leave_at = call.sent_at + Duration::from_millis(leave_after);
+        assert!(
+            Instant::now() < leave_at,
+            "the backend had the call only {:?} after it was sent, later than {leave_after} ms",
+            call.sent_at.elapsed()
+        );
+        tokio::time::sleep_until(leave_at.into()).await;
         call.abandon();
         eventually(
             Duration::from_millis(100),
@@ -237,4 +252,51 @@ over_transports!(
     client_timer_abort_counts_as_the_deadline:
     client_timer_abort_counts_as_the_deadline_native => Native,
     client_timer_abort_counts_as_the_deadline_grpc_web => Web,
+);
+
+/// DEADLINE_EXCEEDED comes as a trailers-only response (the status in the
+/// headers, no body) when no message has gone out, and in the trailers
+/// after the messages when some have.
+async fn deadline_exceeded_trailers_only_before_the_first_message_trailers_after(
+    transport: Transport,
+) {
+    let server = two_tiers().await;
+    let addr = server.frontend.unwrap();
+    let slow = HelloRequest {
+        name: "slow".into(),
+        delay_ms: 3000,
+    };
+    let before = RawCall::start(
+        transport,
+        addr,
+        SAY_HELLO,
+        &slow,
+        &[("grpc-timeout", "100m")],
+    )
+    .await
+    .finish()
+    .await;
+    assert_eq!(before.code, Code::DeadlineExceeded, "{before:?}");
+    assert!(before.messages.is_empty(), "{before:?}");
+    assert!(!before.in_trailers, "not trailers-only: {before:?}");
+
+    let watch = WatchRequest {
+        topic: "t".into(),
+        interval_ms: 20,
+        limit: 0,
+        after_seq: 0,
+    };
+    let after = RawCall::start(transport, addr, WATCH, &watch, &[("grpc-timeout", "100m")])
+        .await
+        .finish()
+        .await;
+    assert_eq!(after.code, Code::DeadlineExceeded, "{after:?}");
+    assert!(!after.messages.is_empty(), "{after:?}");
+    assert!(after.in_trailers, "not in trailers: {after:?}");
+}
+
+over_transports!(
+    deadline_exceeded_trailers_only_before_the_first_message_trailers_after:
+    deadline_exceeded_trailers_only_before_the_first_message_trailers_after_native => Native,
+    deadline_exceeded_trailers_only_before_the_first_message_trailers_after_grpc_web_h2 => WebH2,
 );

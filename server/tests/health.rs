@@ -87,9 +87,16 @@ async fn check_and_watch_on_both_tiers() {
         let mut updates = watch(addr).await;
         assert_eq!(next_status(&mut updates).await, ServingStatus::Serving);
         // Probes and the frontends' watches are not calls of the tier: no
-        // series for them, so in-flight counts stay the tier's own.
+        // series for them, so in-flight counts stay the tier's own. A call
+        // of the tier's own after them is counted.
+        let call = RawCall::start(Transport::Native, addr, HELLO, &hello(0), &[]).await;
+        assert_eq!(call.finish().await.code, Code::Ok);
         let s = Scrape::of(addr).await;
-        let probes = s.sum(
+        // (The backend has the frontend's call too.)
+        let own = s.sum("grpc_server_started_total", &[("tier", tier)]);
+        let expected = if tier == "frontend" { 1.0 } else { 2.0 };
+        assert_eq!(own, expected, "{tier}\n{}", s.text());
+        let probes = s.absent_or_zero(
             "grpc_server_started_total",
             &[("grpc_service", "grpc.health.v1.Health")],
         );
@@ -112,7 +119,7 @@ async fn health_is_answered_at_the_call_limit() {
         Duration::from_secs(5),
         "the held call in flight",
         || async {
-            let c = Counts::of(&Scrape::of(addr).await, "frontend", "SayHello");
+            let c = Counts::so_far(&Scrape::of(addr).await, "frontend", "SayHello");
             check(c.in_flight == 1.0, c)
         },
     )
@@ -168,7 +175,7 @@ async fn sigterm_with_a_lameduck() {
         Duration::from_secs(5),
         "the slow call in flight",
         || async {
-            let c = Counts::of(&Scrape::of(backend_addr).await, "backend", "SayHello");
+            let c = Counts::so_far(&Scrape::of(backend_addr).await, "backend", "SayHello");
             check(c.in_flight == 1.0, c)
         },
     )

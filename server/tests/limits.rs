@@ -29,7 +29,7 @@ fn hello(name_len: usize, delay_ms: u32) -> HelloRequest {
 
 async fn in_flight_at_frontend(addr: SocketAddr, n: f64) {
     eventually(Duration::from_secs(5), "calls in flight", || async {
-        let c = Counts::of(&Scrape::of(addr).await, "frontend", "SayHello");
+        let c = Counts::so_far(&Scrape::of(addr).await, "frontend", "SayHello");
         check(c.in_flight == n, c)
     })
     .await;

@@ -24,7 +24,7 @@ use tonic::Code;
 /// Waits until `tier` is working on one call of `method`.
 async fn in_flight(addr: SocketAddr, tier: &str, method: &str) {
     eventually(Duration::from_secs(5), "the call is in flight", || async {
-        let c = Counts::of(&Scrape::of(addr).await, tier, method);
+        let c = Counts::so_far(&Scrape::of(addr).await, tier, method);
         check(c.in_flight == 1.0, c)
     })
     .await;

@@ -109,6 +109,31 @@ where
     }
 }
 
+/// Starts a call to `path` (the `method` of the demo's services) with extra
+/// `headers`, and returns it once the backend is working on it (its
+/// in-flight count is up): a test that then abandons the call, or waits
+/// for its deadline, knows both tiers have it.
+pub async fn start_and_reach_backend(
+    transport: raw_call::Transport,
+    addr: SocketAddr,
+    path: &str,
+    method: &str,
+    message: &impl prost::Message,
+    headers: &[(&str, &str)],
+) -> raw_call::RawCall {
+    let call = raw_call::RawCall::start(transport, addr, path, message, headers).await;
+    eventually(
+        Duration::from_secs(5),
+        "the backend starts the call",
+        || async {
+            let c = metrics::Counts::so_far(&metrics::Scrape::of(addr).await, "backend", method);
+            check(c.in_flight == 1.0, c)
+        },
+    )
+    .await;
+    call
+}
+
 /// `Ok` when `cond`, else what was seen.
 pub fn check(cond: bool, seen: impl std::fmt::Debug) -> Result<(), String> {
     if cond {
@@ -148,7 +173,9 @@ pub async fn frontend_counts_unavailable(addr: SocketAddr, method: &str, n: f64)
         || async {
             let s = metrics::Scrape::of(addr).await;
             let c = metrics::Counts::of(&s, "frontend", method);
-            let unavailable = s.handled("frontend", method, "Unavailable");
+            let mut labels = metrics::at("frontend", method);
+            labels.push(("grpc_code", "Unavailable"));
+            let unavailable = s.absent_or_zero("grpc_server_handled_total", &labels);
             check(unavailable == n && c.in_flight == 0.0, (unavailable, c))
         },
     )
