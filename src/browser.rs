@@ -21,10 +21,13 @@ extern "C" {
 
 /// A POST of `body` to `url` with `headers`, abortable through the returned
 /// guard: dropping it (or the future, before the response) aborts the fetch.
+/// `fetch`: the caller's own function (`CallOptions.fetch`, e.g. a test
+/// transport), else the global one.
 pub(crate) fn post(
     url: &str,
     headers: &Headers,
     body: &[u8],
+    fetch: Option<&js_sys::Function>,
 ) -> Result<(JsFuture, AbortOnDrop), JsValue> {
     let abort = AbortOnDrop(AbortController::new()?);
     let init = RequestInit::new();
@@ -33,7 +36,15 @@ pub(crate) fn post(
     init.set_body(&Uint8Array::from(body));
     init.set_signal(Some(&abort.0.signal()));
     let request = web_sys::Request::new_with_str_and_init(url, &init)?;
-    Ok((JsFuture::from(global_fetch(&request)), abort))
+    let response = match fetch {
+        // What it throws or returns goes the way of a fetch's rejection or result.
+        Some(fetch) => match fetch.call1(&JsValue::UNDEFINED, &request) {
+            Ok(value) => Promise::resolve(&value),
+            Err(error) => Promise::reject(&error),
+        },
+        None => global_fetch(&request),
+    };
+    Ok((JsFuture::from(response), abort))
 }
 
 /// Aborts its fetch when dropped (a no-op once the response has been read).

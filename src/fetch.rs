@@ -83,7 +83,7 @@ async fn fetch(
     headers.set("x-grpc-web", "1").map_err(js_failure)?;
 
     let (response, abort) =
-        post(&format!("{base_url}{path}"), &headers, &body).map_err(js_failure)?;
+        post(&format!("{base_url}{path}"), &headers, &body, None).map_err(js_failure)?;
     // If this future is dropped here, `abort` goes with it and aborts the fetch.
     let response: web_sys::Response = response
         .await

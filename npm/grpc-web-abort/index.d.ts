@@ -52,7 +52,76 @@ export interface CallOptions {
    * proto says `idempotency_level = NO_SIDE_EFFECTS` or `IDEMPOTENT`.
    */
   retry?: boolean | RetryOptions;
+  /**
+   * Run around each attempt of the call (a retry or a stream's reconnect runs
+   * them again). A client's interceptors are outside a call's; in each list
+   * the first is the outermost. See {@link Interceptor}.
+   */
+  interceptors?: readonly Interceptor[];
+  /**
+   * What sends the request instead of the global `fetch` (called with a
+   * `Request`), e.g. `createTestTransport(...).fetch` from
+   * `grpc-web-abort/testing`, or a wrapper that instruments the network.
+   */
+  fetch?: (request: Request) => Promise<Response>;
 }
+
+/** The method a call is for. */
+export interface MethodInfo {
+  /** The service's full proto name, e.g. "demo.v1.Greeter". */
+  readonly service: string;
+  /** The method's proto name, e.g. "SayHello". */
+  readonly name: string;
+  readonly kind: "unary" | "server_streaming";
+  /** "/demo.v1.Greeter/SayHello". */
+  readonly path: string;
+}
+
+/** A call's attempt as an interceptor sees it; pass it (or a changed copy) to `next`. */
+export interface InterceptorRequest<I = any> {
+  readonly method: MethodInfo;
+  /** The request message as the caller gave it; replace it in the object given to `next`. */
+  message: I;
+  /** The request metadata, the client's defaults and the call's merged: change it freely. */
+  headers: Headers;
+  /** Aborts when the caller's signal does (never, without one). */
+  readonly signal: AbortSignal;
+  /** The call's deadline in epoch ms, undefined without one. */
+  readonly deadline: number | undefined;
+}
+
+/** A unary attempt's outcome: replace any part in what an interceptor returns. */
+export interface UnaryResponse<O = any> {
+  readonly stream: false;
+  message: O;
+  headers: Headers;
+  trailers: Headers;
+}
+
+/**
+ * A server stream's attempt, once open (its response headers are in):
+ * wrap `messages` to observe or change each; `trailers` fills in when the
+ * stream ends. A failure before the headers rejects `next` instead.
+ */
+export interface StreamResponse<O = any> {
+  readonly stream: true;
+  headers: Headers;
+  trailers: Headers;
+  messages: AsyncIterable<O>;
+}
+
+/** What `next` of an interceptor chain does: one attempt, to the server and back. */
+export type InterceptorNext = (request: InterceptorRequest) => Promise<UnaryResponse | StreamResponse>;
+
+/**
+ * App code around each attempt of a call: `(next) => async (request) => {
+ * ...; return await next(request); }`. It may change the headers or the
+ * message (awaiting what it needs first, e.g. a token), call `next` again
+ * (e.g. after refreshing a token on UNAUTHENTICATED), and observe or replace
+ * the response or the error. What it throws rejects the call unchanged; if
+ * it throws before calling `next`, nothing is sent.
+ */
+export type Interceptor = (next: InterceptorNext) => InterceptorNext;
 
 /** Exponential backoff with full jitter: the n-th wait is random(0, min(initialBackoffMs × backoffMultiplier^(n-1), maxBackoffMs)). */
 export interface BackoffOptions {
@@ -168,6 +237,13 @@ export declare function client(file: FileRegistration, baseUrl: string, defaults
 export declare function unary(client: ClientHandle, path: string, request: unknown, options?: CallOptions, method?: { readonly idempotent?: boolean }): Promise<unknown>;
 /** @internal Called by generated client classes; not for applications. */
 export declare function serverStream(client: ClientHandle, path: string, request: unknown, options?: CallOptions): MessageStream<unknown>;
+
+/** @internal The codec on its own, for `grpc-web-abort/testing`. */
+export declare const testCodec: {
+  methodStreams(path: string): Promise<boolean | undefined>;
+  decodeRequest(path: string, bytes: Uint8Array): Promise<unknown>;
+  encodeReply(path: string, message: unknown): Promise<Uint8Array>;
+};
 
 /* PROVIDED */
 

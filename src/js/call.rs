@@ -94,6 +94,7 @@ impl Prepared {
             &self.body,
             guard,
             self.options.max_receive(),
+            self.options.fetch.as_ref(),
         )
         .await
         .map_err(|e| self.failure(e))?;

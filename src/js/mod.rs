@@ -4,6 +4,7 @@
 //! `grpc-web-abort-build` crate), which adds the client classes,
 //! `GrpcError`, `MessageStream` and `navigationSignal`.
 mod call;
+mod codec;
 mod decode;
 mod encode;
 mod error;
@@ -17,6 +18,7 @@ mod value;
 
 pub use crate::status::Code;
 pub use call::unary;
+pub use codec::{decode_request, encode_reply, method_streams};
 pub use error::set_error_class;
 pub use registry::register_schema;
 pub use stream::server_stream;

@@ -23,6 +23,8 @@ pub(crate) struct CallOptions {
     /// Byte limits of a reply message and of the request message.
     max_receive: Option<usize>,
     max_send: Option<usize>,
+    /// The function that sends the request instead of the global `fetch`.
+    pub fetch: Option<Function>,
 }
 
 impl CallOptions {
@@ -79,6 +81,7 @@ impl CallOptions {
         };
         options.on_header = callback("onHeader")?;
         options.on_trailer = callback("onTrailer")?;
+        options.fetch = callback("fetch")?;
         let limit = |name: &str| {
             get(name)
                 .map(|v| {
@@ -115,6 +118,7 @@ impl CallOptions {
             on_trailer: call.on_trailer.or_else(|| self.on_trailer.clone()),
             max_receive: call.max_receive.or(self.max_receive),
             max_send: call.max_send.or(self.max_send),
+            fetch: call.fetch.or_else(|| self.fetch.clone()),
         }
     }
 

@@ -49,18 +49,20 @@ pub(crate) struct Call {
     guard: Guard,
 }
 
-/// Sends the request; resolves once the response's headers are in. A reply
-/// frame over `max_receive` bytes fails the call (RESOURCE_EXHAUSTED).
+/// Sends the request (through `fetch` when the caller gave one); resolves
+/// once the response's headers are in. A reply frame over `max_receive`
+/// bytes fails the call (RESOURCE_EXHAUSTED).
 pub(crate) async fn open(
     url: &str,
     headers: &Headers,
     body: &[u8],
     mut guard: Guard,
     max_receive: usize,
+    fetch: Option<&js_sys::Function>,
 ) -> Result<Call, CallError> {
     guard.check()?;
-    let (response, abort) =
-        post(url, headers, &frame(body)).map_err(|e| Failure::new(Code::INTERNAL, describe(&e)))?;
+    let (response, abort) = post(url, headers, &frame(body), fetch)
+        .map_err(|e| Failure::new(Code::INTERNAL, describe(&e)))?;
     let mut response = pin!(response);
     let response = poll_fn(|cx| {
         // The signal's verdict first, so an abort racing the response still cancels.

@@ -116,7 +116,13 @@ pub fn runtime_package(out: &std::path::Path, publish: bool) -> anyhow::Result<(
     std::fs::write(build.join("src/provided.js"), fill("src/provided.js", &js)?)?;
     bundle(&build.join("src/index.js"), &out.join("index.js"))?;
     if publish {
-        for file in ["package.json", "README.md", "node.js"] {
+        for file in [
+            "package.json",
+            "README.md",
+            "node.js",
+            "testing.js",
+            "testing.d.ts",
+        ] {
             copy(&source.join(file), &out.join(file))?;
         }
         for file in LICENSES {

@@ -1,8 +1,10 @@
 // What the generated client classes call: one call into the wasm core each,
 // once the core is loaded and has read every registered descriptor; unary
 // calls with retries (retry.js) and server streams that are resumable, watch
-// for idleness or report their state (resume.js) go through the JS around it.
+// for idleness or report their state (resume.js) go through the JS around it,
+// and each attempt through the call's interceptors (intercept.js).
 import { serverStream as coreServerStream, unary as coreUnary } from "./instance.js";
+import { interceptStream, interceptUnary, interceptorsOf, methodOf } from "./intercept.js";
 import { deadlineOf, laterAttempt, retryPolicy, signalsOf, streamPolicy } from "./policy.js";
 import { ready } from "./registry.js";
 import { ResumableCall } from "./resume.js";
@@ -26,8 +28,13 @@ export function client(file, baseUrl, defaults) {
 export async function unary(client, path, request, options, method) {
   const { baseUrl, defaults } = client;
   const policy = retryPolicy(defaults, options, method?.idempotent === true);
+  const interceptors = interceptorsOf(defaults, options);
   const schema = await ready();
-  const attempt = (d, o) => coreUnary(schema, baseUrl, d, path, request, o);
+  const core = (d, o, message) => coreUnary(schema, baseUrl, d, path, message, o);
+  const info = methodOf(path, "unary");
+  const attempt = interceptors.length
+    ? (d, o) => interceptUnary(interceptors, info, d, o, request, core)
+    : (d, o) => core(d, o, request);
   if (!policy) return attempt(defaults, options);
   const context = { defaults, options, signals: signalsOf(defaults, options), deadlineAt: deadlineOf(defaults, options) };
   return withRetries(attempt, policy, context);
@@ -38,9 +45,15 @@ export function serverStream(client, path, request, options) {
   const { baseUrl, defaults } = client;
   return new MessageStream(async () => {
     const policy = streamPolicy(defaults, options);
+    const interceptors = interceptorsOf(defaults, options);
     const schema = await ready();
+    const core = (d, o, message) => coreServerStream(schema, baseUrl, d, path, message, o);
+    const info = methodOf(path, "server_streaming");
+    const call = interceptors.length
+      ? (d, o, message) => interceptStream(interceptors, info, d, o, message, core)
+      : core;
     const plain = !policy.resume && policy.idleTimeoutMs === undefined && !policy.onStateChange;
-    if (plain) return coreServerStream(schema, baseUrl, defaults, path, request, options);
+    if (plain) return call(defaults, options, request);
     const deadlineAt = deadlineOf(defaults, options);
     return new ResumableCall({
       request,
@@ -60,7 +73,7 @@ export function serverStream(client, path, request, options) {
           index === 0
             ? { defaults, options: options === null || typeof options !== "object" ? options ?? { onHeader } : { ...options, onHeader } }
             : laterAttempt(defaults, options, deadlineAt, { onHeader });
-        return coreServerStream(schema, baseUrl, attempt.defaults, path, attemptRequest, attempt.options);
+        return call(attempt.defaults, attempt.options, attemptRequest);
       },
     });
   });

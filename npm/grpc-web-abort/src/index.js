@@ -8,6 +8,7 @@
 // bundles these modules into the package's one index.js.
 export { Code } from "./code.js";
 export { client, default, serverStream, unary } from "./calls.js";
+export { testCodec } from "./codec.js";
 export { GrpcError } from "./error.js";
 export { setWasmSource, wasmMemoryBytes } from "./instance.js";
 export { navigationSignal } from "./navigation.js";

@@ -180,3 +180,16 @@ export function serverStream(...args) {
     },
   };
 }
+
+/** The test transport's codec: a request's bytes decoded, a reply encoded, by the core's tables. */
+export function decodeRequest(...args) {
+  return entering((c) => c.decodeRequest(...args));
+}
+
+export function encodeReply(...args) {
+  return entering((c) => c.encodeReply(...args));
+}
+
+export function methodStreams(...args) {
+  return entering((c) => c.methodStreams(...args));
+}
