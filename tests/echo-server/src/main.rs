@@ -4,11 +4,14 @@
 //! (the test pages and the packages under test). Request metadata steers it:
 //! - `x-echo-count: N` streams the message N times (a server-streaming call);
 //! - `x-echo-reply-bin: B` (base64) answers with the bytes B instead (to
-//!   test replies that do not decode).
+//!   test replies that do not decode);
+//! - `x-echo-require-authorization: V` answers UNAUTHENTICATED unless the
+//!   call's `authorization` is V (to test a token refresh).
 //!
 //! The response header `x-echo-request-bin` carries the request's bytes, so
 //! a test can hand exactly what the client encoded to an independent
-//! decoder.
+//! decoder; `x-echo-metadata` the request's text metadata as the server
+//! received it (a JSON object), so a test can assert what reached it.
 use std::{convert::Infallible, future::Future, pin::Pin, task::Poll};
 
 use bytes::Bytes;
@@ -105,6 +108,21 @@ impl Service<Request<Body>> for Echo {
 /// and the response metadata that shows the request's bytes.
 fn reply(request: tonic::Request<Bytes>) -> Result<(Bytes, MetadataMap), Status> {
     let (metadata, _, bytes) = request.into_parts();
+    let text = |name: &str| metadata.get(name).and_then(|v| v.to_str().ok());
+    if let Some(required) = text("x-echo-require-authorization")
+        && text("authorization") != Some(required)
+    {
+        return Err(Status::unauthenticated(format!(
+            "authorization is not the one required (got {:?})",
+            text("authorization")
+        )));
+    }
+    let received: serde_json::Map<_, _> = metadata
+        .clone()
+        .into_headers()
+        .iter()
+        .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.into())))
+        .collect();
     let reply = match metadata.get_bin("x-echo-reply-bin") {
         Some(value) => value
             .to_bytes()
@@ -113,6 +131,11 @@ fn reply(request: tonic::Request<Bytes>) -> Result<(Bytes, MetadataMap), Status>
     };
     let mut out = MetadataMap::new();
     out.insert_bin("x-echo-request-bin", MetadataValue::from_bytes(&bytes));
+    let received = serde_json::Value::Object(received).to_string();
+    // (Visible ASCII: only values that were text went in, and JSON escapes controls.)
+    if let Ok(value) = received.parse() {
+        out.insert("x-echo-metadata", value);
+    }
     Ok((reply, out))
 }
 
