@@ -4,8 +4,11 @@
 //   webkit:  WebKitGTK's MiniBrowser under WebKitWebDriver (the third engine)
 //   firefox: Firefox ESR under geckodriver, over https with the server's
 //            self-signed certificate accepted (acceptInsecureCerts): HTTP/2
+// tests/js/peer.mjs runs beside it, a second server on another origin.
 // Usage: node tests/js/api.webdriver.mjs webkit|firefox BASE_URL DRIVER_URL
 import { readFile } from "node:fs/promises";
+
+import { startPeer } from "./peer.mjs";
 
 const [browser, base, driver] = process.argv.slice(2);
 const CAPABILITIES = {
@@ -46,6 +49,7 @@ const { sessionId, capabilities } = await command("POST", "/session", {
   capabilities: { alwaysMatch: CAPABILITIES[browser] },
 });
 const session = `/session/${sessionId}`;
+const peer = await startPeer();
 const engine = `${capabilities.browserName} ${capabilities.browserVersion}`;
 let failed = 0;
 try {
@@ -53,21 +57,26 @@ try {
   // Any page of the origin will do; this one always exists once pkg/ is built.
   await command("POST", `${session}/url`, { url: `${base}/pkg/package.json` });
   const results = await command("POST", `${session}/execute/async`, {
-    script: `const [source, base, done] = arguments;
+    script: `const [source, base, peer, done] = arguments;
       const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
-      import(url).then((m) => m.run(base)).then(done, (e) => done([{ name: "load api.cases.mjs", error: String(e?.stack ?? e) }]));`,
-    args: [cases, base],
+      import(url).then((m) => m.run(base, peer)).then(done, (e) => done([{ name: "load api.cases.mjs", error: String(e?.stack ?? e) }]));`,
+    args: [cases, base, peer.url],
   });
   if (results.length === 0) throw new Error("api.cases.mjs ran no case");
   if (base.startsWith("https:")) {
     // Over TLS the calls must have gone over HTTP/2, or this proves nothing about it.
-    const protocols = await command("POST", `${session}/execute/sync`, {
-      script: `return [...new Set(performance.getEntriesByType("resource")
-        .filter((e) => e.name.includes("/demo.v1.")).map((e) => e.nextHopProtocol))];`,
-      args: [],
+    // A fetch aborted before its response may have no protocol to show ("").
+    const entries = await command("POST", `${session}/execute/sync`, {
+      script: `const [base] = arguments;
+        return performance.getEntriesByType("resource")
+          .filter((e) => e.name.startsWith(base + "/demo.v1."))
+          .map((e) => ({ name: e.name, protocol: e.nextHopProtocol, answered: e.responseStart > 0 }));`,
+      args: [base],
     });
+    const protocols = [...new Set(entries.filter((e) => e.protocol !== "" || e.answered).map((e) => e.protocol))];
     const name = `the calls went over h2 (${protocols})`;
-    results.push(protocols.join() === "h2" ? { name } : { name, error: `protocols seen: ${protocols}` });
+    const error = `protocols seen: ${JSON.stringify(entries.filter((e) => e.protocol !== "h2"))}`;
+    results.push(protocols.join() === "h2" ? { name } : { name, error });
   }
   for (const { name, error } of results) {
     console.log(`${error ? "FAIL" : "ok  "} ${name}${error ? `\n     ${error}` : ""}`);
@@ -76,5 +85,6 @@ try {
   console.log(`JS API in ${engine} at ${base}: ${results.length - failed} passed, ${failed} failed`);
 } finally {
   await command("DELETE", session).catch(() => {});
+  await peer.close();
 }
 process.exit(failed ? 1 : 0);

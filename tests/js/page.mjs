@@ -1,11 +1,12 @@
 // Runs a cases module in a Chromium page (Playwright), as an app's page
-// would run it: `runCases(file, pageUrl, arg)` loads `pageUrl`, imports the
-// module there and returns what its `run(arg)` returns (JSON-safe values).
+// would run it: `runCases(file, pageUrl, ...args)` loads `pageUrl`, imports
+// the module there and returns what its `run(...args)` returns (JSON-safe
+// values).
 import { readFile } from "node:fs/promises";
 
 import { launch } from "../../e2e/browser.mjs";
 
-export async function runCases(file, pageUrl, arg) {
+export async function runCases(file, pageUrl, ...args) {
   const source = await readFile(file, "utf8");
   const browser = await launch();
   try {
@@ -13,12 +14,12 @@ export async function runCases(file, pageUrl, arg) {
     page.on("pageerror", (e) => console.error("page error:", e));
     await page.goto(pageUrl);
     return await page.evaluate(
-      async ([source, arg]) => {
+      async ([source, args]) => {
         const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
         const { run } = await import(url);
-        return run(arg);
+        return run(...args);
       },
-      [source, arg],
+      [source, args],
     );
   } finally {
     await browser.close();
