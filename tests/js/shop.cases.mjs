@@ -8,7 +8,8 @@ function assert(condition, message) {
   if (!condition) throw new Error(message);
 }
 
-export async function run(base) {
+// `peer`: tests/js/peer.mjs's address (shop.test.mjs starts it).
+export async function run(base, peer) {
   const { CartClient, PricesClient, GrpcError, Code, navigationSignal } = await import(`${base}/shop/index.js`);
 
   test("one client class per service, one method per rpc", () => {
@@ -35,14 +36,21 @@ export async function run(base) {
   });
 
   test("a signal that already aborted: CANCELLED and no request", async () => {
+    // Against the peer (tests/js/peer.mjs), which logs every call it gets.
+    const log = async () => (await (await fetch(`${peer}/log`, { cache: "no-store" })).json()).map((c) => c.path);
+    const seen = (await log()).length;
     const controller = new AbortController();
     controller.abort("gone");
     try {
-      await new CartClient(base).addItem({ sku: "x" }, { signal: controller.signal });
+      await new CartClient(peer).addItem({ sku: "x" }, { signal: controller.signal });
       throw new Error("resolved");
     } catch (error) {
       assert(error instanceof GrpcError && error.code === Code.CANCELLED && error.cause === "gone", String(error));
     }
+    // A call after it: had the first been sent, it would have arrived before.
+    await new CartClient(peer).addItem({ sku: "y" });
+    const paths = (await log()).slice(seen);
+    assert(paths.join() === "/acme.shop.v1.Cart/AddItem", `the peer got ${paths.length} calls: ${paths}`);
   });
 
   test("bad input names the path", async () => {
