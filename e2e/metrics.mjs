@@ -40,27 +40,45 @@ export async function methodStats(baseUrl, service, method) {
   return stats;
 }
 
-/** The counters of the calls whose labels include `call`, in one scrape. */
+/** Whether `series` has any series named `name` whose labels include `labels`. */
+export function present(series, name, labels) {
+  return series.some((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+}
+
+/**
+ * The counters of the calls whose labels include `call`, in one scrape; a
+ * counter with no series reads as 0 (a method not called yet has none) and
+ * is named in `missing`, so that a check that needs it can tell.
+ */
 export function callStats(series, call) {
-  const handled = (grpc_code) => value(series, "grpc_server_handled_total", { ...call, grpc_code });
-  return {
-    inFlight: value(series, "grpc_server_in_flight", call),
-    started: value(series, "grpc_server_started_total", call),
-    ok: handled("OK"),
-    cancelled: handled("Canceled"),
-    deadlineExceeded: handled("DeadlineExceeded"),
-    unavailable: handled("Unavailable"),
+  const sources = {
+    inFlight: ["grpc_server_in_flight", call],
+    started: ["grpc_server_started_total", call],
+    ok: ["grpc_server_handled_total", { ...call, grpc_code: "OK" }],
+    cancelled: ["grpc_server_handled_total", { ...call, grpc_code: "Canceled" }],
+    deadlineExceeded: ["grpc_server_handled_total", { ...call, grpc_code: "DeadlineExceeded" }],
+    unavailable: ["grpc_server_handled_total", { ...call, grpc_code: "Unavailable" }],
   };
+  const stats = { missing: [] };
+  for (const [key, [name, labels]] of Object.entries(sources)) {
+    stats[key] = value(series, name, labels);
+    if (!present(series, name, labels)) stats.missing.push(key);
+  }
+  return stats;
 }
 
 /**
  * Waits until both tiers of `stats()` (e.g. `() => methodStats(...)`) are back
- * to 0 in flight with each counter in `added` grown by as much since `before`.
+ * to 0 in flight with each counter in `added` grown by as much since `before`;
+ * the in-flight series and those of counters that grow must be there (a
+ * vanished series is not a 0).
  */
 export async function settled(stats, before, added, { withinMs = 2_000 } = {}) {
+  const needed = ["inFlight", ...Object.keys(added).filter((key) => added[key] > 0)];
   const done = (now) =>
     TIERS.every(
       (tier) =>
+        needed.every((key) => !now[tier].missing.includes(key)) &&
         now[tier].inFlight === 0 &&
         Object.entries(added).every(([key, n]) => now[tier][key] === before[tier][key] + n),
     );
