@@ -1,7 +1,8 @@
 //! Limits that answer instead of queueing: a request message over
-//! `max_message_bytes`, a call over the per-tier or per-connection
-//! concurrency limit, both RESOURCE_EXHAUSTED naming the limit at once; and
-//! the default deadline of calls that carry none.
+//! `max_message_bytes` (naming its size, before it is read), a call over the
+//! per-tier or per-connection concurrency limit, both RESOURCE_EXHAUSTED
+//! naming the limit at once and counted so; a call holds its place until
+//! its work has stopped; and the default deadline of calls that carry none.
 mod support;
 
 use std::{net::SocketAddr, time::Duration};
@@ -10,11 +11,12 @@ use demo_server::{
     proto::{HelloRequest, greeter_client::GreeterClient},
     tiers::Limits,
 };
+use prost::Message;
 use support::{
     check, eventually,
     metrics::{Counts, Scrape},
     raw_call::{RawCall, Transport},
-    requests::HELLO,
+    requests::{HELLO, WATCH, endless_watch},
     two_tiers_with,
 };
 use tonic::Code;
@@ -47,8 +49,11 @@ async fn message_over_the_limit(transport: Transport) {
     let big = RawCall::start(transport, addr, HELLO, &hello(2000, 0), &[]).await;
     let refused = big.finish().await;
     assert_eq!(refused.code, Code::ResourceExhausted, "{refused:?}");
+    let size = hello(2000, 0).encoded_len();
     assert!(
-        refused.message.contains("limit of 1024 bytes"),
+        refused
+            .message
+            .contains(&format!("of {size} bytes is over the limit of 1024 bytes")),
         "{refused:?}"
     );
 
@@ -85,6 +90,50 @@ over_transports!(
     message_over_the_limit_native => Native,
     message_over_the_limit_grpc_web => Web,
 );
+
+/// The refusal comes from the message's 5-byte prefix alone: the client
+/// announces 1 MiB, sends none of it and keeps its request open, and is
+/// answered RESOURCE_EXHAUSTED naming that size at once.
+#[tokio::test]
+async fn message_over_the_limit_is_refused_before_it_is_read() {
+    let server = two_tiers_with(Limits {
+        max_message_bytes: 1024,
+        ..Limits::default()
+    })
+    .await;
+    let addr = server.frontend.unwrap();
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (client, conn) = h2::client::handshake(tcp).await.unwrap();
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    let mut client = client.ready().await.unwrap();
+    let req = http::Request::post(format!("http://{addr}{HELLO}"))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .body(())
+        .unwrap();
+    let (response, mut body) = client.send_request(req, false).unwrap();
+    let announced: u32 = 1 << 20;
+    let mut prefix = vec![0u8];
+    prefix.extend_from_slice(&announced.to_be_bytes());
+    body.send_data(prefix.into(), false).unwrap(); // and nothing more
+    let response = tokio::time::timeout(Duration::from_secs(1), response)
+        .await
+        .expect("answered without the message")
+        .unwrap();
+    let status = tonic::Status::from_header_map(response.headers()).expect("trailers-only");
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    assert!(
+        status
+            .message()
+            .contains("request message of 1048576 bytes is over the limit of 1024 bytes"),
+        "{status:?}"
+    );
+    let s = Scrape::of(addr).await;
+    assert_eq!(s.handled("frontend", "SayHello", "ResourceExhausted"), 1.0);
+    drop(body);
+}
 
 #[tokio::test]
 async fn calls_over_the_tier_limit_are_refused_at_once() {
@@ -126,6 +175,40 @@ async fn calls_over_the_tier_limit_are_refused_at_once() {
     );
 }
 
+/// A call holds its place until its work has stopped, not until its answer
+/// has begun: an open stream (its headers and an update out) keeps the
+/// tier's only place, and gives it back once both tiers have stopped it.
+#[tokio::test]
+async fn a_stream_holds_its_place_until_its_work_has_stopped() {
+    let server = two_tiers_with(Limits {
+        max_calls: Some(1),
+        ..Limits::default()
+    })
+    .await;
+    let addr = server.frontend.unwrap();
+    let mut stream = RawCall::start(Transport::Native, addr, WATCH, &endless_watch(), &[]).await;
+    assert!(stream.next_message().await.is_some(), "an update");
+    let refused = RawCall::start(Transport::Native, addr, HELLO, &hello(1, 0), &[])
+        .await
+        .finish()
+        .await;
+    assert_eq!(refused.code, Code::ResourceExhausted, "{refused:?}");
+
+    stream.abandon();
+    eventually(
+        Duration::from_secs(1),
+        "the stream stops at both tiers",
+        || async {
+            let s = Scrape::of(addr).await;
+            let c = ["frontend", "backend"].map(|t| Counts::of(&s, t, "Watch"));
+            check(c.iter().all(|c| c.canceled == 1.0 && c.in_flight == 0.0), c)
+        },
+    )
+    .await;
+    let after = RawCall::start(Transport::Native, addr, HELLO, &hello(1, 0), &[]).await;
+    assert_eq!(after.finish().await.code, Code::Ok);
+}
+
 #[tokio::test]
 async fn calls_over_the_connection_limit_are_refused_on_that_connection_only() {
     let server = two_tiers_with(Limits {
@@ -151,7 +234,35 @@ async fn calls_over_the_connection_limit_are_refused_on_that_connection_only() {
     // Another connection is not limited by this one.
     let other = RawCall::start(Transport::Native, addr, HELLO, &hello(1, 0), &[]).await;
     assert_eq!(other.finish().await.code, Code::Ok);
+
+    // As the server counted it: the refusal ResourceExhausted at the
+    // frontend, never at the backend (which has the other two calls).
+    let s = Scrape::of(addr).await;
+    let front = Counts::of(&s, "frontend", "SayHello");
+    assert_eq!(
+        s.handled("frontend", "SayHello", "ResourceExhausted"),
+        1.0,
+        "{}",
+        s.text()
+    );
+    assert_eq!((front.started, front.ok, front.in_flight), (3.0, 1.0, 1.0));
+    let back = Counts::of(&s, "backend", "SayHello");
+    assert_eq!((back.started, back.ok, back.in_flight), (2.0, 1.0, 1.0));
+
+    // The slow call given up: its place on the connection comes back.
     slow.abort();
+    eventually(
+        Duration::from_secs(1),
+        "both tiers count the slow call Canceled",
+        || async {
+            let s = Scrape::of(addr).await;
+            let c = ["frontend", "backend"].map(|t| Counts::of(&s, t, "SayHello"));
+            check(c.iter().all(|c| c.canceled == 1.0 && c.in_flight == 0.0), c)
+        },
+    )
+    .await;
+    let again = client.clone().say_hello(hello(1, 0)).await;
+    assert!(again.is_ok(), "{again:?}");
 }
 
 #[tokio::test]
