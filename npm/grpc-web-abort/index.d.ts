@@ -188,6 +188,8 @@ export type FloatOutput = number | "NaN" | "Infinity" | "-Infinity";
 
 /** How a call failed. A real Error: `instanceof GrpcError` and `instanceof Error` hold. */
 export declare class GrpcError extends Error {
+  /** E.g. in a test handler or an interceptor: `new GrpcError(Code.NOT_FOUND, "no such item")`. */
+  constructor(code: Code, message: string, options?: { metadata?: Headers; cause?: unknown });
   readonly name: "GrpcError";
   /** The gRPC status code (see `Code`). */
   readonly code: Code;

@@ -119,7 +119,7 @@ async function* once(reply) {
 /** A reply the codec refuses is the handler's bug: INTERNAL, naming the field. */
 function badReply(path) {
   return (error) => {
-    throw new GrpcError(Code.INTERNAL, "INTERNAL", `the test handler of ${path} returned an invalid reply: ${error.message}`, new Headers());
+    throw new GrpcError(Code.INTERNAL, `the test handler of ${path} returned an invalid reply: ${error.message}`);
   };
 }
 

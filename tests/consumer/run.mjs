@@ -9,7 +9,10 @@
 // server), each checked at both tiers' /metrics, and one wasm for the
 // clients of two protos. Then Google's API protos, vendored as their users
 // vendor them: generated, strict-tsc clean, and every unary and
-// server-streaming method that protobuf-es lists callable from Node.
+// server-streaming method that protobuf-es lists callable from Node. And
+// issue 16's: interceptors against real servers (tests/echo-server, built
+// by xtask, reports what metadata reached it), and the app's unit tests
+// against the test transport in Node and in Chromium.
 // Usage: node --test-reporter=spec tests/consumer/run.mjs SERVER_URL DIST_DIR
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
@@ -59,14 +62,23 @@ function tarball(prefix) {
   return join(dist, name);
 }
 
-/** The fenced ```js block under the README's "### JavaScript" heading. */
-function readmeExample() {
+/** The fenced ```lang block under the README's heading (a whole line, e.g. "### JavaScript"). */
+function readmeBlock(heading, lang) {
   const readme = readFileSync(join(root, "README.md"), "utf8");
-  const section = readme.split(/^### JavaScript$/m)[1]?.split(/^#{1,3} /m)[0];
-  const block = section?.match(/^```js\n([\s\S]*?)^```$/m)?.[1];
-  assert.ok(block, 'README.md has no ```js block under "### JavaScript"');
+  const escaped = heading.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const section = readme.split(new RegExp(`^${escaped}$`, "m"))[1]?.split(/^#{1,3} /m)[0];
+  const block = section?.match(new RegExp(`^\`\`\`${lang}\n([\\s\\S]*?)^\`\`\`$`, "m"))?.[1];
+  assert.ok(block, `README.md has no \`\`\`${lang} block under "${heading}"`);
   return block;
 }
+
+const readmeExample = () => readmeBlock("### JavaScript", "js");
+
+/** Where the README's runnable examples go in the app (compiled by tsconfig.test.json). */
+const README_RUNNABLE = [
+  ["### Interceptors", "src/readme-interceptors.ts"],
+  ["### Tests without a server", "src/readme-testing.test.ts"],
+];
 
 const PRELUDE = `// Written by tests/consumer/run.mjs from README.md ("### JavaScript") so
 // that tsc checks the example as a user pastes it. Compiled, never run.
@@ -80,7 +92,7 @@ let generated;
 
 before(async () => {
   mkdirSync(env.HOME, { recursive: true });
-  for (const entry of ["package.json", "package-lock.json", "tsconfig.json", "index.html", "buf.gen.yaml", "src", "plain", "proto"]) {
+  for (const entry of ["package.json", "package-lock.json", "tsconfig.json", "tsconfig.test.json", "index.html", "buf.gen.yaml", "src", "plain", "proto", "unit"]) {
     cpSync(join(here, entry), join(app, entry), { recursive: true });
   }
   const runtime = tarball("grpc-web-abort");
@@ -140,6 +152,7 @@ describe("the npm packages, with no Rust", () => {
 
   it("type-checks strictly with the README's example (tsc, skipLibCheck off)", () => {
     writeFileSync(join(app, "src/readme-example.ts"), PRELUDE + readmeExample());
+    for (const [heading, file] of README_RUNNABLE) writeFileSync(join(app, file), readmeBlock(heading, "ts"));
     sh("npx", ["tsc", "-p", "."]);
   });
 
@@ -158,6 +171,54 @@ describe("Node 20+, the same generated clients", () => {
       env: { ...env, SERVER_URL: server, REPO_ROOT: root },
       stdio: "inherit",
     });
+  });
+});
+
+describe("interceptors and the test transport (issue 16)", () => {
+  let echo;
+  before(async () => {
+    const port = await freePort();
+    echo = spawn(join(root, "target/debug/echo-server"), [`127.0.0.1:${port}`, app], { stdio: ["ignore", "ignore", "inherit"] });
+    echo.url = `http://127.0.0.1:${port}`;
+    await until("the echo server answering", () => fetch(echo.url).then(() => true, () => false), (up) => up, { withinMs: 10_000, everyMs: 50 });
+    // The README's examples as JS (the interceptor test uses its `bearer`).
+    for (const [heading, file] of README_RUNNABLE) writeFileSync(join(app, file), readmeBlock(heading, "ts"));
+    sh("npx", ["tsc", "-p", "tsconfig.test.json"]);
+  });
+
+  it("the README's test-transport example runs under node --test", () => {
+    execFileSync("node", ["--test", "--test-reporter=spec", "src/readme-testing.test.js"], { cwd: app, env, stdio: "inherit" });
+  });
+  after(() => echo?.kill());
+
+  it("interceptors from node --test: headers at the server, a token refresh, outcomes, a throw, order, at /metrics", () => {
+    cpSync(join(here, "interceptors.test.mjs"), join(app, "interceptors.test.mjs"));
+    execFileSync("node", ["--test", "--test-reporter=spec", "interceptors.test.mjs"], {
+      cwd: app,
+      env: { ...env, SERVER_URL: server, ECHO_URL: echo.url, REPO_ROOT: root },
+      stdio: "inherit",
+    });
+  });
+
+  it("the app's unit tests against the test transport, under node --test", () => {
+    execFileSync("node", ["--test", "--test-reporter=spec", "unit/unit.test.mjs"], { cwd: app, env, stdio: "inherit" });
+  });
+
+  it("the same unit tests in Chromium, with the test transport and no server", async () => {
+    const site = await serveStatic(app);
+    const page = await browser.newPage();
+    const errors = collectErrors(page);
+    try {
+      await page.goto(`http://127.0.0.1:${site.address().port}/plain/unit.html`);
+      await page.waitForFunction(() => window.unitResults !== undefined, null, { timeout: 30_000 });
+      const results = await page.evaluate(() => window.unitResults);
+      assert.ok(results.length >= 8, `only ${results.length} cases ran`);
+      assert.deepEqual(results.filter((r) => !r.ok), []);
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+      site.close();
+    }
   });
 });
 
