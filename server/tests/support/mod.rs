@@ -3,6 +3,7 @@
 //! the deadline): raw gRPC-Web over HTTP/1.1, and native gRPC over h2c.
 #![allow(dead_code)] // each test file uses its own part
 
+pub mod frames;
 pub mod metrics;
 pub mod process;
 pub mod raw_call;

@@ -13,6 +13,8 @@ use prost::Message;
 use tokio::task::JoinHandle;
 use tonic::Code;
 
+use super::frames;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
     /// Native gRPC over HTTP/2 with prior knowledge.
@@ -26,7 +28,7 @@ pub enum Transport {
 /// One call on a connection of its own.
 pub struct RawCall {
     transport: Transport,
-    conn: JoinHandle<()>,
+    conn: Option<JoinHandle<()>>,
     response: Option<BoxFuture<'static, hyper::Result<http::Response<Incoming>>>>,
     body: Option<Incoming>,
     headers: http::HeaderMap,
@@ -34,6 +36,8 @@ pub struct RawCall {
     buf: BytesMut,
     /// When the request left, once the connection was up.
     pub sent_at: std::time::Instant,
+    /// Over HTTP/2: the types of the frames the server sent.
+    pub frames: Option<frames::Frames>,
 }
 
 /// How a call ended.
@@ -44,6 +48,8 @@ pub struct Outcome {
     pub messages: Vec<Bytes>,
     /// The status came in trailers after a response (not trailers-only).
     pub in_trailers: bool,
+    /// The response's headers.
+    pub headers: http::HeaderMap,
 }
 
 impl RawCall {
@@ -82,10 +88,13 @@ impl RawCall {
         }
         let req = req.body(Full::new(frame.freeze())).unwrap();
         let sent_at;
+        let mut frames = None;
         let (conn, response): (JoinHandle<()>, BoxFuture<'static, _>) = match transport {
             Transport::Native | Transport::WebH2 => {
+                let (io, seen) = frames::Logged::new(io.into_inner());
+                frames = Some(seen);
                 let (mut send, conn) =
-                    hyper::client::conn::http2::handshake(TokioExecutor::new(), io)
+                    hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(io))
                         .await
                         .unwrap();
                 let conn = tokio::spawn(async move {
@@ -105,13 +114,14 @@ impl RawCall {
         };
         RawCall {
             transport,
-            conn,
+            conn: Some(conn),
             response: Some(response),
             body: None,
             headers: http::HeaderMap::new(),
             trailers: None,
             buf: BytesMut::new(),
             sent_at,
+            frames,
         }
     }
 
@@ -176,7 +186,14 @@ impl RawCall {
             message: status.message().to_string(),
             messages,
             in_trailers,
+            headers: self.headers,
         }
+    }
+
+    /// The task that drives the call's connection: it ends when the
+    /// connection has closed. (Taken, it no longer closes with `abandon`.)
+    pub fn take_connection(&mut self) -> JoinHandle<()> {
+        self.conn.take().expect("taken once")
     }
 
     /// Abandons the call as its client would: a browser aborting a fetch
@@ -184,7 +201,11 @@ impl RawCall {
     /// stream (RST_STREAM) and keeps the connection, as does any HTTP/2 client.
     pub fn abandon(self) {
         match self.transport {
-            Transport::Web => self.conn.abort(),
+            Transport::Web => {
+                if let Some(conn) = &self.conn {
+                    conn.abort();
+                }
+            }
             // Dropping the pending response or its body resets the stream;
             // dropping the handle leaves the connection task running.
             Transport::Native | Transport::WebH2 => drop(self),
