@@ -1,5 +1,6 @@
 //! Upstream calls inherit the caller's deadline: the backend is given what
-//! the frontend had left, never more. (That a caller's disconnect and
+//! the frontend had left, never more; and they are reset when the caller's
+//! call ends, also when it ends normally. (That a caller's disconnect and
 //! deadline reach the backend is in `cancellation.rs` and `deadlines.rs`.)
 mod support;
 
@@ -13,6 +14,7 @@ use demo_server::{
         HelloReply, HelloRequest,
         greeter_client::GreeterClient,
         greeter_server::{Greeter, GreeterServer},
+        updates_client::UpdatesClient,
     },
     tiers::Role,
 };
@@ -20,7 +22,7 @@ use support::{
     frontend_of,
     metrics::{Counts, Scrape},
     raw_call::{RawCall, Transport},
-    requests::HELLO,
+    requests::{HELLO, endless_watch, hello},
 };
 use tonic::{Code, Request, Response, Status, transport::Channel};
 use tonic_deadline::{DeadlineLayer, Propagate, TRANSIT_ALLOWANCE};
@@ -176,6 +178,94 @@ async fn propagates_over_tonics_channel() {
         || async {
             let c = Counts::of(&Scrape::of(backend_addr).await, "backend", "SayHello");
             support::check(c.started == 1.0 && c.in_flight == 0.0 && c.ok == 0.0, c)
+        },
+    )
+    .await;
+}
+
+/// A handler that starts an upstream stream, hands it to a task of its own
+/// to read, and answers at once: its call ends normally (OK), and that end
+/// resets the upstream call as a cancel would. The task's reading ends
+/// CANCELLED, and the backend counts the stream `Canceled`, not running on.
+#[derive(Clone)]
+struct LeavesAStreamBehind {
+    upstream: UpdatesClient<Propagate<Channel>>,
+    read: tokio::sync::mpsc::UnboundedSender<(usize, Status)>,
+}
+
+#[tonic::async_trait]
+impl Greeter for LeavesAStreamBehind {
+    async fn say_hello(
+        &self,
+        _request: Request<HelloRequest>,
+    ) -> Result<Response<HelloReply>, Status> {
+        let mut updates = self
+            .upstream
+            .clone()
+            .watch(endless_watch())
+            .await?
+            .into_inner();
+        let first = updates.message().await?;
+        assert!(first.is_some(), "the backend's stream runs");
+        let read = self.read.clone();
+        tokio::spawn(async move {
+            let mut n = 1;
+            let ended = loop {
+                match updates.message().await {
+                    Ok(Some(_)) => n += 1,
+                    Ok(None) => break Status::ok("the stream ended"),
+                    Err(status) => break status,
+                }
+            };
+            let _ = read.send((n, ended));
+        });
+        Ok(Response::new(HelloReply {
+            message: "answered; the stream is left to a task".into(),
+        }))
+    }
+}
+
+#[tokio::test]
+async fn the_upstream_call_is_reset_when_the_handlers_call_ends() {
+    let backend = support::start(Role::Backend, None, support::DRAIN).await;
+    let backend_addr = backend.backend.unwrap();
+    let channel = Channel::from_shared(format!("http://{backend_addr}"))
+        .unwrap()
+        .connect_lazy();
+    let (read, mut reads) = tokio::sync::mpsc::unbounded_channel();
+    let relay = LeavesAStreamBehind {
+        upstream: UpdatesClient::new(Propagate::new(channel)),
+        read,
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .layer(DeadlineLayer::new())
+            .add_service(GreeterServer::new(relay))
+            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
+    );
+
+    let answered = RawCall::start(Transport::Native, addr, HELLO, &hello(0), &[])
+        .await
+        .finish()
+        .await;
+    assert_eq!(answered.code, Code::Ok, "{answered:?}");
+    let (n, ended) = tokio::time::timeout(Duration::from_secs(1), reads.recv())
+        .await
+        .expect("the task's stream ends once the call has")
+        .unwrap();
+    assert_eq!(
+        ended.code(),
+        Code::Cancelled,
+        "after {n} updates: {ended:?}"
+    );
+    support::eventually(
+        Duration::from_millis(300),
+        "the backend counts its stream Canceled",
+        || async {
+            let c = Counts::of(&Scrape::of(backend_addr).await, "backend", "Watch");
+            support::check(c.canceled == 1.0 && c.in_flight == 0.0, c)
         },
     )
     .await;

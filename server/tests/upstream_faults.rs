@@ -1,7 +1,7 @@
 //! Faults of the upstream, as the frontend (in this process) survives them:
 //! a backend process killed mid-stream (SIGKILL: its sockets simply close),
-//! the same backend restarted on the same port, and a backend that accepts
-//! connections and never answers.
+//! calls while it is down (they fail at once), the same backend restarted
+//! on the same port, and a backend that accepts connections and never answers.
 mod support;
 
 use std::time::{Duration, Instant};
@@ -36,9 +36,11 @@ async fn backend_killed_mid_stream_then_restarted() {
     assert!(killed.elapsed() < Duration::from_secs(1));
     frontend_counts_unavailable(addr, "Watch", 3.0).await;
 
-    // While it is down, calls fail fast with UNAVAILABLE ...
+    // While it is down, calls fail at once with UNAVAILABLE ...
     let down = RawCall::start(Transport::Native, addr, HELLO, &hello(0), &[]).await;
+    let sent_at = down.sent_at;
     assert_eq!(down.finish().await.code, Code::Unavailable);
+    assert!(sent_at.elapsed() < AT_ONCE, "{:?}", sent_at.elapsed());
     // ... and once it is back, they succeed, the frontend untouched.
     let _backend = DemoServer::backend(backend_addr).await;
     eventually(Duration::from_secs(2), "calls succeed again", || async {
@@ -47,6 +49,34 @@ async fn backend_killed_mid_stream_then_restarted() {
         check(outcome.code == Code::Ok, outcome)
     })
     .await;
+}
+
+/// How soon a call to a backend that is down fails (a loaded machine).
+const AT_ONCE: Duration = Duration::from_millis(200);
+
+/// A frontend whose backend is not there (nothing listens on its port):
+/// every call fails at once with UNAVAILABLE, long before its deadline, and
+/// is counted so.
+#[tokio::test]
+async fn calls_to_a_backend_that_is_down_fail_at_once() {
+    let frontend = frontend_of(free_port().await).await;
+    let addr = frontend.frontend.unwrap();
+    for transport in [Transport::Native, Transport::Web, Transport::WebH2] {
+        let call = RawCall::start(
+            transport,
+            addr,
+            HELLO,
+            &hello(0),
+            &[("grpc-timeout", "10S")],
+        )
+        .await;
+        let sent_at = call.sent_at;
+        let ended = call.finish().await;
+        let took = sent_at.elapsed();
+        assert_eq!(ended.code, Code::Unavailable, "{transport:?}: {ended:?}");
+        assert!(took < AT_ONCE, "{transport:?}: failed after {took:?}");
+    }
+    frontend_counts_unavailable(addr, "SayHello", 3.0).await;
 }
 
 #[tokio::test]
