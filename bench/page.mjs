@@ -262,7 +262,7 @@ export async function cancelToStop({ client, kind, count }) {
 }
 
 /** Per tier, the quantiles of what the server itself measured (bucket upper bounds, ms). */
-function histogramDelta(before, after, method) {
+export function histogramDelta(before, after, method) {
   const out = {};
   for (const tier of ["frontend", "backend"]) {
     const key = `${tier}/${method}`;
@@ -301,6 +301,54 @@ export async function deadline({ client, ms, count }) {
     },
   });
   return { client, ms, ...measured };
+}
+
+// Calls driven one step at a time from Node (bench/run.mjs), which watches
+// the tiers itself (bench/monitor.mjs). Times are the page's clock as epoch
+// milliseconds (timeOrigin + now()), which run.mjs maps onto Node's.
+const epoch = () => performance.timeOrigin + performance.now();
+const calls = new Map();
+let lastId = 0;
+
+function keep(done, extra = {}) {
+  const id = ++lastId;
+  const settled = done.then(
+    () => ({ resolved: true }),
+    (e) => ({ rejectedAt: epoch(), code: codeOf(e) }),
+  );
+  calls.set(id, { settled, ...extra });
+  return id;
+}
+
+/** Starts a call of `kind` with its own AbortController; resolves once it is mid-way (a stream: its first message). */
+export async function begin({ client, kind }) {
+  const ctl = new AbortController();
+  const call = startCall(clients[client], kind, ctl.signal);
+  const id = keep(call.done, { ctl });
+  if (call.first) await call.first;
+  return id;
+}
+
+/** Aborts call `id`; t0, stamped just before `abort()`. */
+export function abort(id) {
+  const { ctl } = calls.get(id);
+  const t0 = epoch();
+  ctl.abort();
+  return t0;
+}
+
+/** SayHello that would take `ms` + 5 s, with `timeoutMs` = `ms`; t0 just before the call. */
+export function beginDeadline({ client, ms }) {
+  const t0 = epoch();
+  const call = clients[client].greeter.sayHello({ name: "bench", delayMs: ms + 5000 }, { timeoutMs: ms });
+  return { id: keep(call), t0 };
+}
+
+/** How call `id` ended: `{ rejectedAt, code }` (page clock) or `{ resolved: true }`. */
+export async function settled(id) {
+  const result = await calls.get(id).settled;
+  calls.delete(id);
+  return result;
 }
 
 /** `n` sequential unary calls; each call's time (ms). */

@@ -6,14 +6,20 @@
 //
 //   node bench/run.mjs --base http://127.0.0.1:47260 [--h2-base https://127.0.0.1:47262 --spki HASH] \
 //     --out target/bench --inputs target/bench/inputs.json [--quick]
+//     [--only speed,cancel,deadline,memory,coldstart] [--transports HTTP/2] [--observer node|page]
+// --only / --transports run a part (written to <out>/results-part.json, no
+// BENCHMARKS.md); --observer page watches the tiers from the page's own
+// connection, as the bench did before issue 17 (kept to show the difference).
 import { readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 
 import { launch } from "../e2e/browser.mjs";
 import { render } from "./report.mjs";
+import * as stops from "./stops.mjs";
+import { coldStart } from "./coldstart.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
@@ -24,6 +30,9 @@ const { values: args } = parseArgs({
     out: { type: "string" },
     inputs: { type: "string" },
     quick: { type: "boolean", default: false },
+    only: { type: "string" },
+    transports: { type: "string" },
+    observer: { type: "string", default: "node" },
   },
 });
 if (!args.base || !args.out || !args.inputs) throw new Error("--base, --out and --inputs are required");
@@ -31,14 +40,33 @@ if (!args["h2-base"] !== !args.spki) throw new Error("--h2-base and --spki go to
 const TRANSPORTS = [
   { protocol: "HTTP/1.1", base: args.base },
   ...(args["h2-base"] ? [{ protocol: "HTTP/2", base: args["h2-base"] }] : []),
-];
+].filter((t) => !args.transports || args.transports.split(",").includes(t.protocol));
+const SECTIONS = ["speed", "cancel", "deadline", "memory", "coldstart"];
+const only = args.only ? args.only.split(",") : SECTIONS;
+for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section ${s}`);
+const partial = only.length < SECTIONS.length || TRANSPORTS.length < 2;
+if (!["node", "page"].includes(args.observer)) throw new Error("--observer is node or page");
+// The observer's Stats client (bench/stats.ts, bundled here for Node). Its
+// fetch reaches the self-signed TLS frontend on 127.0.0.1 only: this process
+// talks to no other https server.
+const esbuild = await import(path.join(here, "node_modules/esbuild/lib/main.js"));
+await esbuild.build({
+  entryPoints: [path.join(here, "stats.ts")],
+  bundle: true,
+  format: "esm",
+  platform: "node",
+  logLevel: "warning",
+  outfile: path.join(args.out, "stats.js"),
+});
+const { statsClient } = await import(pathToFileURL(path.join(args.out, "stats.js")).href);
+if (args["h2-base"]) process.env.NODE_TLS_REJECT_UNAUTHORIZED = "0";
 const quick = args.quick;
 const CLIENTS = ["ours", "connect"];
 
 // Full run vs --quick: the same code paths, tiny counts.
 const COUNTS = quick
-  ? { warmup: 3, rounds: 2, unary: 5, tput: 64, stream: 20, cancel: 3, deadlines: [[50, 1], [200, 1]], memory: [10, 100], listeners: [10, 3] }
-  : { warmup: 50, rounds: 5, unary: 200, tput: 1000, stream: 2000, cancel: 200, deadlines: [[50, 50], [200, 50], [1000, 20]], memory: [100, 10_000], listeners: [1000, 100] };
+  ? { warmup: 3, rounds: 2, unary: 5, tput: 64, stream: 20, cancel: 3, deadlines: [[50, 1], [200, 1]], memory: [10, 100], listeners: [10, 3], coldLoads: 1 }
+  : { warmup: 50, rounds: 5, unary: 200, tput: 1000, stream: 2000, cancel: 200, deadlines: [[50, 50], [200, 50], [1000, 20]], memory: [100, 10_000], listeners: [1000, 100], coldLoads: 9 };
 
 const INDEX = `<!doctype html><meta charset="utf-8"><title>bench</title>
 <script type="module">
@@ -120,11 +148,14 @@ async function speed(page) {
   };
 }
 
-async function cancels(page) {
+async function cancels(page, stats) {
   const out = [];
   for (const kind of ["unary", "stream", "compute"]) {
     for (const client of CLIENTS) {
-      const r = await call(page, "cancelToStop", { client, kind, count: COUNTS.cancel });
+      const r =
+        args.observer === "node"
+          ? await stops.cancelToStop(page, stats, { client, kind, count: COUNTS.cancel })
+          : await call(page, "cancelToStop", { client, kind, count: COUNTS.cancel });
       if (r.lost.length && (quick || r.lost.length > COUNTS.cancel / 20)) throw new Error(`${client} ${kind}: stops not seen: ${r.lost.join("; ")}`);
       if (r.codes["1"] !== COUNTS.cancel) throw new Error(`${client} ${kind}: not every abort ended CANCELLED: ${JSON.stringify(r.codes)}`);
       console.error(`bench: cancel→stop ${kind} ${client}: frontend p99 ${r.frontend.p99.toFixed(2)} ms, backend p99 ${r.backend.p99.toFixed(2)} ms`);
@@ -134,11 +165,14 @@ async function cancels(page) {
   return out;
 }
 
-async function deadlines(page) {
+async function deadlines(page, stats) {
   const out = [];
   for (const [ms, count] of COUNTS.deadlines) {
     for (const client of CLIENTS) {
-      const r = await call(page, "deadline", { client, ms, count });
+      const r =
+        args.observer === "node"
+          ? await stops.deadline(page, stats, { client, ms, count })
+          : await call(page, "deadline", { client, ms, count });
       if (r.lost.length && (quick || r.lost.length > count / 20)) throw new Error(`${client} ${ms} ms: stops not seen: ${r.lost.join("; ")}`);
       if (r.codes["4"] !== count) throw new Error(`${client} ${ms} ms: not every call ended DEADLINE_EXCEEDED: ${JSON.stringify(r.codes)}`);
       console.error(`bench: deadline ${ms} ms ${client}: rejection p99 +${r.rejected.p99.toFixed(2)} ms, backend stop p99 +${r.backend.p99.toFixed(2)} ms`);
@@ -243,23 +277,47 @@ try {
     const expected = protocol === "HTTP/2" ? "h2" : "http/1.1";
     if (seen !== expected) throw new Error(`${base}: the page came over ${seen}, not ${expected}`);
     const t = { protocol, base };
-    console.error(`bench: ${protocol}: latency, throughput, streams`);
-    t.speed = await speed(main.page);
-    console.error(`bench: ${protocol}: cancel→stop`);
-    t.cancel = await cancels(main.page);
-    console.error(`bench: ${protocol}: deadlines`);
-    t.deadline = await deadlines(main.page);
+    const stats = statsClient(base);
+    if (only.includes("speed")) {
+      console.error(`bench: ${protocol}: latency, throughput, streams`);
+      t.speed = await speed(main.page);
+    }
+    if (only.includes("cancel")) {
+      console.error(`bench: ${protocol}: cancel→stop (observed from ${args.observer === "node" ? "Node" : "the page"})`);
+      t.cancel = await cancels(main.page, stats);
+    }
+    if (only.includes("deadline")) {
+      console.error(`bench: ${protocol}: deadlines`);
+      t.deadline = await deadlines(main.page, stats);
+    }
     if (main.errors.length) throw new Error(`page errors: ${main.errors.join("; ")}`);
     await main.page.close();
-    console.error(`bench: ${protocol}: memory`);
-    t.memory = await memory(browser, base);
+    if (only.includes("memory")) {
+      console.error(`bench: ${protocol}: memory`);
+      t.memory = await memory(browser, base);
+    }
     results.transports.push(t);
+  }
+  if (only.includes("coldstart")) {
+    console.error("bench: cold start");
+    results.coldStart = await coldStart(browser, {
+      root: path.join(here, ".."),
+      bench: here,
+      upstream: args.base,
+      loads: COUNTS.coldLoads,
+    });
   }
   results.machine.loadavgAfter = os.loadavg();
   results.seconds = (Date.now() - started.getTime()) / 1000;
-  await writeFile(path.join(args.out, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
-  await writeFile(path.join(args.out, "BENCHMARKS.md"), render(results));
-  console.error(`bench: wrote ${path.join(args.out, "results.json")} and BENCHMARKS.md in ${results.seconds.toFixed(1)} s`);
+  results.observer = args.observer;
+  if (partial) {
+    await writeFile(path.join(args.out, "results-part.json"), `${JSON.stringify(results, null, 2)}\n`);
+    console.error(`bench: wrote ${path.join(args.out, "results-part.json")} in ${results.seconds.toFixed(1)} s`);
+  } else {
+    await writeFile(path.join(args.out, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+    await writeFile(path.join(args.out, "BENCHMARKS.md"), render(results));
+    console.error(`bench: wrote ${path.join(args.out, "results.json")} and BENCHMARKS.md in ${results.seconds.toFixed(1)} s`);
+  }
 } finally {
   await browser.close();
 }
