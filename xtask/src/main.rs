@@ -27,6 +27,7 @@ mod rust_size;
 mod server;
 mod setup;
 mod test;
+mod tested_check;
 mod webdriver;
 mod webkit_tests;
 
