@@ -75,6 +75,7 @@ async fn calls_to_a_backend_that_is_down_fail_at_once() {
         let took = sent_at.elapsed();
         assert_eq!(ended.code, Code::Unavailable, "{transport:?}: {ended:?}");
         assert!(took < AT_ONCE, "{transport:?}: failed after {took:?}");
+        eprintln!("{transport:?}: UNAVAILABLE after {took:?}");
     }
     frontend_counts_unavailable(addr, "SayHello", 3.0).await;
 }
