@@ -124,7 +124,7 @@ describe("the npm packages, with no Rust", () => {
   });
 
   it("the runtime tarball holds what npm publish uploads", () => {
-    const wanted = ["package.json", "README.md", "LICENSE-MIT", "LICENSE-APACHE", "index.js", "index.d.ts", "node.js"];
+    const wanted = ["package.json", "README.md", "LICENSE-MIT", "LICENSE-APACHE", "index.js", "index.d.ts", "node.js", "testing.js", "testing.d.ts"];
     wanted.push("grpc_web_abort.js", "grpc_web_abort.d.ts", "grpc_web_abort_bg.wasm");
     assert.deepEqual([...runtimeFiles].sort(), wanted.sort());
     const manifest = JSON.parse(readFileSync(join(app, "node_modules/grpc-web-abort/package.json"), "utf8"));
@@ -204,15 +204,21 @@ describe("interceptors and the test transport (issue 16)", () => {
     execFileSync("node", ["--test", "--test-reporter=spec", "unit/unit.test.mjs"], { cwd: app, env, stdio: "inherit" });
   });
 
+  it("the same unit tests under Vitest", () => {
+    execFileSync("npx", ["vitest", "run", "vitest.spec"], { cwd: app, env: { ...env, CI: "true" }, stdio: "inherit" });
+  });
+
   it("the same unit tests in Chromium, with the test transport and no server", async () => {
     const site = await serveStatic(app);
     const page = await browser.newPage();
     const errors = collectErrors(page);
     try {
       await page.goto(`http://127.0.0.1:${site.address().port}/plain/unit.html`);
-      await page.waitForFunction(() => window.unitResults !== undefined, null, { timeout: 30_000 });
+      await page.waitForFunction(() => window.unitResults !== undefined, null, { timeout: 30_000 }).catch((error) => {
+        throw new Error(`the page ran no tests; its errors: ${JSON.stringify(errors)}`, { cause: error });
+      });
       const results = await page.evaluate(() => window.unitResults);
-      assert.ok(results.length >= 8, `only ${results.length} cases ran`);
+      assert.ok(results.length >= 9, `only ${results.length} cases ran`);
       assert.deepEqual(results.filter((r) => !r.ok), []);
       assert.deepEqual(errors, []);
     } finally {
@@ -387,7 +393,7 @@ function calls(pageUrl) {
 }
 
 
-const TYPES = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".json": "application/json" };
+const TYPES = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".json": "application/json" };
 
 /** Files under `dir` as any static web server would serve them. */
 function serveStatic(dir) {

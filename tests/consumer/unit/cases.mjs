@@ -178,4 +178,42 @@ export const cases = [
       check(seen === "Bearer t0ken", `authorization ${seen}`);
     },
   ],
+  [
+    "interceptors run per attempt: a unary retry and a stream's reconnect each carry a fresh header",
+    async () => {
+      const seen = [];
+      let attempt = 0;
+      const { fetch } = createTestTransport({
+        "demo.v1.Greeter": {
+          sayHello(_request, context) {
+            seen.push(context.headers.get("x-attempt"));
+            if (seen.length === 1) throw new GrpcError(Code.UNAVAILABLE, "try again");
+            return { message: "ok" };
+          },
+        },
+        "demo.v1.Updates": {
+          async *watch(request, context) {
+            seen.push(context.headers.get("x-attempt"));
+            // (This copy of the proto has no after_seq: the topic carries where to go on from.)
+            const from = BigInt(request.topic || "0");
+            yield { seq: from + 1n };
+            // The first connection breaks after one update; the next one ends.
+            if (from === 0n) throw new GrpcError(Code.UNAVAILABLE, "connection lost");
+          },
+        },
+      });
+      const numbered = (next) => (request) => {
+        request.headers.set("x-attempt", String(++attempt));
+        return next(request);
+      };
+      const options = { fetch, interceptors: [numbered] };
+      const reply = await new GreeterClient(BASE, options).sayHello({}, { retry: { initialBackoffMs: 1, maxBackoffMs: 5 } });
+      check(reply.message === "ok" && seen.join() === "1,2", `retried: ${seen}`);
+      const updates = [];
+      const resume = { initialBackoffMs: 1, maxBackoffMs: 5, from: (last, request) => ({ ...request, topic: String(last.seq) }) };
+      for await (const u of new UpdatesClient(BASE, options).watch({}, { resume })) updates.push(u.seq);
+      check(updates.join() === "1,2", `updates ${updates}`);
+      check(seen.join() === "1,2,3,4", `attempts the handlers saw: ${seen}`);
+    },
+  ],
 ];
