@@ -12,7 +12,8 @@ use support::*;
 use tonic::{Code, Request};
 use wasm_bindgen_test::*;
 use wasm_tests::proto::{
-    HelloRequest, WatchRequest, greeter_client::GreeterClient, updates_client::UpdatesClient,
+    ComputeRequest, HelloRequest, WatchRequest, greeter_client::GreeterClient,
+    updates_client::UpdatesClient, work_client::WorkClient,
 };
 use web_sys::AbortController;
 
@@ -31,11 +32,53 @@ fn hello(delay_ms: u32) -> Request<HelloRequest> {
 
 #[wasm_bindgen_test]
 async fn a_call_succeeds() {
+    let before = Metrics::scrape().await;
     let reply = GreeterClient::new(channel())
         .say_hello(hello(1).with_timeout(Duration::from_secs(5)))
         .await
         .unwrap();
-    assert!(reply.into_inner().message.contains("wasm-client"));
+    assert_eq!(reply.into_inner().message, "Hello, wasm-client!");
+    server_settled(&before, GREETER, &["OK"]).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_stream_runs_to_its_end() {
+    let before = Metrics::scrape().await;
+    let request = Request::new(WatchRequest {
+        topic: "w".into(),
+        interval_ms: 1,
+        limit: 3,
+        after_seq: 0,
+    });
+    let mut stream = UpdatesClient::new(channel())
+        .watch(request)
+        .await
+        .unwrap()
+        .into_inner();
+    let mut seqs = vec![];
+    while let Some(update) = stream.message().await.unwrap() {
+        assert_eq!(update.topic, "w");
+        seqs.push(update.seq);
+    }
+    assert_eq!(seqs, [1, 2, 3]);
+    server_settled(&before, UPDATES, &["OK"]).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_server_status_arrives_with_its_code_and_message() {
+    let before = Metrics::scrape().await;
+    let status = WorkClient::new(channel())
+        .compute(Request::new(ComputeRequest {
+            n: 10_000_000_000_000,
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert_eq!(
+        status.message(),
+        "n must be at most 1000000000000, got 10000000000000"
+    );
+    server_settled(&before, WORK, &["InvalidArgument"]).await;
 }
 
 #[wasm_bindgen_test]
@@ -45,7 +88,7 @@ async fn a_signal_cancels_the_call_and_the_server_stops() {
     let mut greeter = GreeterClient::new(channel());
     let call = greeter.say_hello(hello(10_000).with_signal(&controller.signal()));
     let abort = async {
-        sleep(200).await;
+        backend_has_call(&before, GREETER).await;
         controller.abort();
     };
     let (outcome, ()) = futures_util::join!(call, abort);
@@ -82,12 +125,14 @@ async fn a_deadline_ends_a_stream_on_both_sides() {
 #[wasm_bindgen_test]
 async fn what_this_transport_cannot_map() {
     // A 404 without grpc-status: our Fetch says UNIMPLEMENTED (the gRPC
-    // spec's mapping); tonic-web-wasm-client fails on the content type first.
+    // spec's mapping); tonic-web-wasm-client fails on the content type
+    // first, as UNKNOWN, before it would look at the HTTP status.
     let origin = web_sys::window().unwrap().location().origin().unwrap();
     let transport = tonic_web_wasm_client::Client::new(origin);
     let status = GreeterClient::new(Channel::with_transport(transport))
         .say_hello(hello(0))
         .await
         .unwrap_err();
-    assert_ne!(status.code(), Code::Unimplemented, "{status:?}");
+    assert_eq!(status.code(), Code::Unknown, "{status:?}");
+    assert!(status.message().contains("content-type"), "{status:?}");
 }

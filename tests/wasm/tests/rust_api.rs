@@ -18,7 +18,8 @@ use tonic::{Code, Request, Status, body::Body};
 use tower_service::Service;
 use wasm_bindgen_test::*;
 use wasm_tests::proto::{
-    HelloRequest, WatchRequest, greeter_client::GreeterClient, updates_client::UpdatesClient,
+    ComputeRequest, HelloRequest, WatchRequest, greeter_client::GreeterClient,
+    updates_client::UpdatesClient, work_client::WorkClient,
 };
 use web_sys::AbortController;
 
@@ -33,16 +34,19 @@ fn hello(delay_ms: u32) -> Request<HelloRequest> {
 
 #[wasm_bindgen_test]
 async fn a_unary_call_succeeds_within_its_deadline() {
+    let before = Metrics::scrape().await;
     let mut greeter = GreeterClient::new(Channel::new(SERVER));
     let reply = greeter
         .say_hello(hello(10).with_timeout(Duration::from_secs(5)))
         .await
         .unwrap();
-    assert!(reply.into_inner().message.contains("Rust"));
+    assert_eq!(reply.into_inner().message, "Hello, Rust!");
+    server_settled(&before, GREETER, &["OK"]).await;
 }
 
 #[wasm_bindgen_test]
 async fn a_stream_runs_to_its_end() {
+    let before = Metrics::scrape().await;
     let mut updates = UpdatesClient::new(Channel::new(SERVER));
     let request = Request::new(WatchRequest {
         topic: "r".into(),
@@ -56,6 +60,24 @@ async fn a_stream_runs_to_its_end() {
         seqs.push(update.seq);
     }
     assert_eq!(seqs, [1, 2, 3]);
+    server_settled(&before, UPDATES, &["OK"]).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_server_status_arrives_with_its_code_and_message() {
+    let before = Metrics::scrape().await;
+    let status = WorkClient::new(Channel::new(SERVER))
+        .compute(Request::new(ComputeRequest {
+            n: 10_000_000_000_000,
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert_eq!(
+        status.message(),
+        "n must be at most 1000000000000, got 10000000000000"
+    );
+    server_settled(&before, WORK, &["InvalidArgument"]).await;
 }
 
 #[wasm_bindgen_test]
@@ -65,7 +87,7 @@ async fn a_signal_cancels_a_unary_call_and_the_server_stops() {
     let mut greeter = GreeterClient::new(Channel::new(SERVER));
     let call = greeter.say_hello(hello(10_000).with_signal(&controller.signal()));
     let abort = async {
-        sleep(200).await;
+        backend_has_call(&before, GREETER).await;
         controller.abort();
     };
     let (outcome, ()) = futures_util::join!(call, abort);
@@ -129,7 +151,11 @@ async fn grpc_timeout_announces_the_time_remaining_rounded_down() {
     let recorder = Recorder::default();
     let mut greeter = GreeterClient::new(Channel::with_transport(recorder.clone()));
     let deadline = Deadline::after(Duration::from_millis(800));
-    sleep(100).await;
+    // Time passes (a condition on the deadline, not a fixed pause): what is
+    // announced is the time remaining when the call leaves, not the 800 ms.
+    while deadline.remaining() > Duration::from_millis(700) {
+        sleep(5).await;
+    }
     // The earlier of the two wins: the absolute deadline.
     let request = hello(0)
         .with_timeout(Duration::from_secs(60))
@@ -148,10 +174,7 @@ async fn grpc_timeout_announces_the_time_remaining_rounded_down() {
         announced <= left_before && announced >= left_after,
         "{announced:?} not within [{left_after:?}, {left_before:?}]"
     );
-    assert!(
-        left_before < Duration::from_millis(701),
-        "the sleep counted"
-    );
+    assert!(left_before < Duration::from_millis(701), "the wait counted");
     assert_eq!(sent[1], None, "no deadline, no grpc-timeout");
 }
 

@@ -89,16 +89,6 @@ fn cancel(stream: &JsValue) {
     f.call0(stream).unwrap();
 }
 
-fn abort_later(controller: &AbortController, ms: i32, reason: &str) {
-    let c = controller.clone();
-    let reason = JsValue::from_str(reason);
-    let abort = wasm_bindgen::closure::Closure::once_into_js(move || c.abort_with_reason(&reason));
-    web_sys::window()
-        .unwrap()
-        .set_timeout_with_callback_and_timeout_and_arguments_0(abort.unchecked_ref(), ms)
-        .unwrap();
-}
-
 #[wasm_bindgen_test]
 async fn signal_already_aborted_rejects_at_once_without_a_request() {
     let before = Metrics::scrape().await;
@@ -117,13 +107,20 @@ async fn signal_already_aborted_rejects_at_once_without_a_request() {
 async fn signal_aborting_a_unary_call_aborts_the_fetch() {
     let before = Metrics::scrape().await;
     let controller = AbortController::new().unwrap();
-    abort_later(&controller, 300, "user left");
     let options = object(&[("signal", controller.signal().into())]);
-    let (outcome, took) = say_hello(SERVER, hello(10_000), options).await;
+    let call = say_hello(SERVER, hello(10_000), options);
+    // Aborted once the backend has the call, not after a fixed pause.
+    let abort = async {
+        backend_has_call(&before, GREETER).await;
+        controller.abort_with_reason(&"user left".into());
+        now()
+    };
+    let ((outcome, _), aborted_at) = futures_util::join!(call, abort);
+    let took = now() - aborted_at;
     let error = outcome.unwrap_err();
     expect_grpc_error(&error, 1, "CANCELLED");
     assert_eq!(prop(&error, "cause"), JsValue::from_str("user left"));
-    assert!((295.0..900.0).contains(&took), "took {took} ms");
+    assert!(took < 600.0, "settled {took} ms after the abort");
     server_settled(&before, GREETER, &["Canceled"]).await;
 }
 
@@ -193,6 +190,7 @@ async fn the_deadline_covers_the_whole_stream() {
 #[wasm_bindgen_test]
 async fn of_timeout_and_deadline_the_earlier_wins() {
     for (timeout, deadline_in) in [(5_000.0, 300.0), (300.0, 5_000.0)] {
+        let before = Metrics::scrape().await;
         let deadline = Date::new(&(Date::now() + deadline_in).into());
         let options = object(&[("timeoutMs", timeout.into()), ("deadline", deadline.into())]);
         let (outcome, took) = say_hello(SERVER, hello(10_000), options).await;
@@ -201,6 +199,7 @@ async fn of_timeout_and_deadline_the_earlier_wins() {
             (280.0..900.0).contains(&took),
             "took {took} ms ({timeout}, {deadline_in})"
         );
+        server_settled(&before, GREETER, ENDED).await;
     }
 }
 
@@ -283,6 +282,27 @@ async fn a_server_status_arrives_with_its_code_message_and_metadata() {
 }
 
 #[wasm_bindgen_test]
+async fn a_server_status_reaches_the_error_with_its_message_through_both_tiers() {
+    let before = Metrics::scrape().await;
+    let request = object(&[("n", "10000000000000".into())]);
+    let promise = js::unary(
+        schema(),
+        SERVER.into(),
+        JsValue::UNDEFINED,
+        "/demo.v1.Work/Compute".into(),
+        request,
+        JsValue::UNDEFINED,
+    );
+    let error = JsFuture::from(promise).await.unwrap_err();
+    expect_grpc_error(&error, 3, "INVALID_ARGUMENT");
+    assert_eq!(
+        prop(&error, "message").as_string().as_deref(),
+        Some("n must be at most 1000000000000, got 10000000000000")
+    );
+    server_settled(&before, WORK, &["InvalidArgument"]).await;
+}
+
+#[wasm_bindgen_test]
 async fn an_http_error_without_grpc_status_is_mapped_per_the_grpc_spec() {
     // The test page's own server knows no gRPC: it answers 404 to the POST.
     let origin = web_sys::window().unwrap().location().origin().unwrap();
@@ -312,8 +332,10 @@ async fn on_header_and_on_trailer_see_a_successful_calls_metadata() {
         ("onHeader", callback("header")),
         ("onTrailer", callback("trailer")),
     ]);
+    let before = Metrics::scrape().await;
     let (outcome, _) = say_hello(SERVER, hello(0), options).await;
     assert!(outcome.is_ok(), "{outcome:?}");
+    server_settled(&before, GREETER, &["OK"]).await;
     let seen = seen.take();
     let order: Vec<&str> = seen.iter().map(|(name, _)| *name).collect();
     assert_eq!(order, ["header", "trailer"]);

@@ -40,7 +40,7 @@ async fn dropping_a_call_scope_cancels_its_call_and_the_server_stops() {
     let scope = CallScope::new();
     let call = slow_hello(scope.signal());
     let unmount = async {
-        sleep(200).await;
+        backend_has_call(&before, GREETER).await;
         drop(scope);
     };
     let (status, ()) = futures_util::join!(call, unmount);
@@ -54,17 +54,19 @@ async fn dropping_a_call_scope_cancels_its_call_and_the_server_stops() {
 
 #[wasm_bindgen_test]
 async fn the_abort_reason_is_the_very_value_the_signal_aborted_with() {
+    let before = Metrics::scrape().await;
     let controller = AbortController::new().unwrap();
     let reason: JsValue = js_sys::Object::new().into();
     let call = slow_hello(controller.signal());
     let abort = async {
-        sleep(100).await;
+        backend_has_call(&before, GREETER).await;
         controller.abort_with_reason(&reason);
     };
     let (status, ()) = futures_util::join!(call, abort);
     assert_eq!(status.code(), Code::Cancelled);
     // `==` on JsValues is `Object.is`: the same object, not a copy.
     assert_eq!(status.abort_reason(), Some(reason));
+    server_settled(&before, GREETER, &["Canceled"]).await;
 
     // A string reason too; an already-aborted signal carries it as well.
     let aborted = AbortSignal::abort_with_reason(&"user left".into());
@@ -77,6 +79,7 @@ async fn the_abort_reason_is_the_very_value_the_signal_aborted_with() {
 
 #[wasm_bindgen_test]
 async fn a_status_no_signal_ended_has_no_abort_reason() {
+    let before = Metrics::scrape().await;
     let mut greeter = GreeterClient::new(Channel::new(SERVER));
     let request = Request::new(HelloRequest {
         name: "signals".into(),
@@ -86,15 +89,17 @@ async fn a_status_no_signal_ended_has_no_abort_reason() {
     let status = greeter.say_hello(request).await.unwrap_err();
     assert_eq!(status.code(), Code::DeadlineExceeded);
     assert_eq!(status.abort_reason(), None);
+    server_settled(&before, GREETER, &["DeadlineExceeded"]).await;
 }
 
 #[wasm_bindgen_test]
 async fn a_linked_scope_ends_with_its_parent_and_keeps_the_parents_reason() {
+    let before = Metrics::scrape().await;
     let parent = AbortController::new().unwrap();
     let scope = CallScope::linked(&parent.signal());
     let call = slow_hello(scope.signal());
     let abort = async {
-        sleep(100).await;
+        backend_has_call(&before, GREETER).await;
         parent.abort_with_reason(&"parent".into());
     };
     let (status, ()) = futures_util::join!(call, abort);
@@ -103,6 +108,7 @@ async fn a_linked_scope_ends_with_its_parent_and_keeps_the_parents_reason() {
         status.abort_reason().and_then(|r| r.as_string()).as_deref(),
         Some("parent")
     );
+    server_settled(&before, GREETER, &["Canceled"]).await;
     // Cancel (`abort`) on a fresh scope: CANCELLED with the scope's own reason.
     let scope = CallScope::new();
     scope.abort();

@@ -51,9 +51,17 @@ impl Metrics {
         Self(text.lines().filter_map(parse_line).collect())
     }
 
-    /// The sum of every `name` series whose labels include all of `labels`.
+    /// The sum of every `name` series whose labels include all of `labels`
+    /// (0 where there is none: a baseline before a method's first call).
     pub fn sum(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
-        self.0
+        self.get(name, labels).unwrap_or(0.0)
+    }
+
+    /// The same, `None` where there is no such series: a check that needs a
+    /// series must not read a vanished one as 0.
+    pub fn get(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+        let mut matching = self
+            .0
             .iter()
             .filter(|(n, l, _)| {
                 n == name
@@ -61,8 +69,34 @@ impl Metrics {
                         .iter()
                         .all(|(k, v)| l.iter().any(|(lk, lv)| lk == k && lv == v))
             })
-            .map(|(_, _, v)| v)
-            .sum()
+            .peekable();
+        matching.peek()?;
+        Some(matching.map(|(_, _, v)| v).sum())
+    }
+
+    /// Per code, the calls of `service` that `tier` has ended.
+    pub fn codes(&self, tier: &str, service: &str) -> Vec<(String, f64)> {
+        let mut codes: Vec<(String, f64)> = vec![];
+        for (name, labels, value) in &self.0 {
+            let label = |k: &str| {
+                labels
+                    .iter()
+                    .find(|(lk, _)| lk == k)
+                    .map(|(_, v)| v.as_str())
+            };
+            if name != "grpc_server_handled_total"
+                || label("tier") != Some(tier)
+                || label("grpc_service") != Some(service)
+            {
+                continue;
+            }
+            let code = label("grpc_code").unwrap_or_default().to_string();
+            match codes.iter_mut().find(|(c, _)| *c == code) {
+                Some((_, sum)) => *sum += value,
+                None => codes.push((code, *value)),
+            }
+        }
+        codes
     }
 
     pub fn started(&self, tier: &str, service: &str) -> f64 {
@@ -116,50 +150,115 @@ fn parse_line(line: &str) -> Option<Series> {
     Some((name.to_string(), labels, value.parse().ok()?))
 }
 
-/// Polls `/metrics` until `service` is in flight on neither tier and each
-/// tier has counted one more call ending in one of `codes` than in `before`;
-/// fails after 250 ms (the server must stop work that fast).
-pub async fn server_settled(before: &Metrics, service: &str, codes: &[&str]) {
-    let delta = |m: &Metrics, tier: &str| -> f64 {
-        codes
-            .iter()
-            .map(|c| m.handled(tier, service, c) - before.handled(tier, service, c))
-            .sum()
+/// What is wrong with `now` for "one call of `service` since `before`,
+/// ended with one of `codes`" at `tier`; `None` when nothing is.
+fn one_call_problem(
+    before: &Metrics,
+    now: &Metrics,
+    tier: &str,
+    service: &str,
+    codes: &[&str],
+) -> Option<String> {
+    let labels = [("tier", tier), ("grpc_service", service)];
+    let (Some(started), Some(in_flight)) = (
+        now.get("grpc_server_started_total", &labels),
+        now.get("grpc_server_in_flight", &labels),
+    ) else {
+        return Some(format!(
+            "{tier}: no started or in-flight series for {service}"
+        ));
     };
+    let started = started - before.sum("grpc_server_started_total", &labels);
+    let was = before.codes(tier, service);
+    let grown: Vec<(String, f64)> = now
+        .codes(tier, service)
+        .into_iter()
+        .map(|(code, n)| {
+            let before = was
+                .iter()
+                .find(|(c, _)| *c == code)
+                .map_or(0.0, |(_, n)| *n);
+            (code, n - before)
+        })
+        .filter(|(_, n)| *n != 0.0)
+        .collect();
+    let as_expected = grown.len() == 1 && grown[0].1 == 1.0 && codes.contains(&grown[0].0.as_str());
+    if started == 1.0 && in_flight == 0.0 && as_expected {
+        None
+    } else {
+        Some(format!(
+            "{tier}: started +{started}, in flight {in_flight}, ended {grown:?} (expected one of {codes:?})"
+        ))
+    }
+}
+
+/// Polls `/metrics` until each tier has started exactly one call of
+/// `service` since `before`, ended it with one of `codes` (and no other
+/// call with any code), and has none in flight; fails after 250 ms from the
+/// client's outcome (the server must stop work that fast).
+pub async fn server_settled(before: &Metrics, service: &str, codes: &[&str]) {
     let start = now();
     loop {
         let m = Metrics::scrape().await;
-        let idle = TIERS.iter().all(|t| m.in_flight(t, service) == 0.0);
-        let counted = TIERS.iter().all(|t| delta(&m, t) >= 1.0);
-        if idle && counted {
+        let problems: Vec<String> = TIERS
+            .iter()
+            .filter_map(|tier| one_call_problem(before, &m, tier, service, codes))
+            .collect();
+        if problems.is_empty() {
             return;
         }
         if now() - start > 250.0 {
-            let report: Vec<String> = TIERS
-                .iter()
-                .map(|t| {
-                    format!(
-                        "{t}: in flight {}, {codes:?} +{}",
-                        m.in_flight(t, service),
-                        delta(&m, t)
-                    )
-                })
-                .collect();
-            panic!("{service} not settled 250 ms after the client's outcome: {report:?}");
+            panic!("{service} not settled 250 ms after the client's outcome: {problems:?}");
         }
         sleep(10).await;
     }
 }
 
-/// Asserts that no call reached the server since `before`.
+/// Waits until the backend has a call of `service` begun since `before`
+/// and still in flight: what a test that aborts a call in flight waits for,
+/// instead of a fixed pause (bounded: 5 s).
+pub async fn backend_has_call(before: &Metrics, service: &str) {
+    let labels = [("tier", "backend"), ("grpc_service", service)];
+    let start = now();
+    loop {
+        let m = Metrics::scrape().await;
+        let started = m.sum("grpc_server_started_total", &labels)
+            - before.sum("grpc_server_started_total", &labels);
+        if started >= 1.0 && m.sum("grpc_server_in_flight", &labels) >= 1.0 {
+            return;
+        }
+        assert!(
+            now() - start < 5_000.0,
+            "the backend did not have the {service} call within 5 s"
+        );
+        sleep(5).await;
+    }
+}
+
+/// Asserts that no call reached the server since `before`: a later call
+/// (`Greeter.SayHello`, which a stray request would have come before) is
+/// the only one the frontend counted.
 pub async fn no_request_since(before: &Metrics) {
-    // Give a stray request time to arrive before concluding it never left.
-    sleep(50).await;
+    use grpc_web_abort::Channel;
+    use wasm_tests::proto::{HelloRequest, greeter_client::GreeterClient};
+    let later = tonic::Request::new(HelloRequest {
+        name: "later".into(),
+        delay_ms: 0,
+    });
+    GreeterClient::new(Channel::new(SERVER))
+        .say_hello(later)
+        .await
+        .expect("the later call");
     let after = Metrics::scrape().await;
+    let labels = [("tier", "frontend"), ("grpc_service", GREETER)];
+    assert!(
+        after.get("grpc_server_started_total", &labels).is_some(),
+        "no started series for the later call"
+    );
     assert_eq!(
         after.frontend_started(),
-        before.frontend_started(),
-        "a request reached the server"
+        before.frontend_started() + 1.0,
+        "a request reached the server before the later call"
     );
 }
 
