@@ -135,11 +135,27 @@ export async function run(base) {
     await serverSawDisconnect("stall");
   });
 
-  test("a stall mid-frame ends when the signal aborts", async () => {
+  test("a stall mid-frame ends when the signal aborts, and the server sees the fetch aborted", async () => {
+    const [requests, gone] = await stats("stall");
     const controller = new AbortController();
-    setTimeout(() => controller.abort("enough"), 100);
-    const error = expectError(await call("stall", { signal: controller.signal }), Code.CANCELLED);
-    assert(error.cause === "enough", `cause ${error.cause}`);
+    const outcome = call("stall", { signal: controller.signal });
+    // Aborted once the server has the call, not after a fixed pause.
+    const until = performance.now() + 5000;
+    while ((await stats("stall"))[0] === requests) {
+      assert(performance.now() < until, "the stalling call did not reach the server within 5 s");
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const abortedAt = performance.now();
+    controller.abort("enough");
+    const { error } = await outcome;
+    const afterAbort = { error, ms: performance.now() - abortedAt };
+    assert(error?.cause === "enough", `cause ${error?.cause}`);
+    expectError(afterAbort, Code.CANCELLED, undefined, 1000);
+    const seen = performance.now() + 5000;
+    while ((await stats("stall"))[1] === gone) {
+      assert(performance.now() < seen, "the server did not see the stalled fetch aborted within 5 s");
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
   });
 
   test("an unknown group field is skipped", async () => {
