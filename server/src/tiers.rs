@@ -135,6 +135,14 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             $server.max_decoding_message_size(max_message_bytes)
         };
     }
+    // A tier's services routed, and the health service that reports each:
+    // a macro, as the services' types differ and tonic's bounds are long.
+    macro_rules! routed {
+        ($shutdown:expr; $first:ident $(, $rest:ident)*) => {{
+            let health = health($shutdown, &[name_of(&$first) $(, name_of(&$rest))*]).await;
+            (Routes::new($first)$(.add_service($rest))*, health)
+        }};
+    }
     let metrics = Arc::new(Metrics::default());
     let shutdown = Shutdown::new(config.drain_timeout).with_lameduck(config.lameduck);
     let mut running = Running {
@@ -150,20 +158,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         let updates = limited!(updates::backend());
         let work = limited!(work::backend());
         let stats = stats::service("backend", metrics.clone(), None);
-        let health = health(
-            &shutdown,
-            &[
-                name_of(&greeter),
-                name_of(&updates),
-                name_of(&work),
-                name_of(&stats),
-            ],
-        )
-        .await;
-        let routes = Routes::new(greeter)
-            .add_service(updates)
-            .add_service(work)
-            .add_service(stats);
+        let (routes, health) = routed!(&shutdown; greeter, updates, work, stats);
         let service = app::service(
             "backend",
             routes,
@@ -215,20 +210,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         let updates = limited!(updates::frontend(upstream.clone()));
         let work = limited!(work::frontend(upstream.clone()));
         let stats = stats::service("frontend", metrics.clone(), Some(upstream));
-        let health = health(
-            &shutdown,
-            &[
-                name_of(&greeter),
-                name_of(&updates),
-                name_of(&work),
-                name_of(&stats),
-            ],
-        )
-        .await;
-        let routes = Routes::new(greeter)
-            .add_service(updates)
-            .add_service(work)
-            .add_service(stats);
+        let (routes, health) = routed!(&shutdown; greeter, updates, work, stats);
         let service = app::service(
             "frontend",
             routes,
