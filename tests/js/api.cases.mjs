@@ -317,7 +317,8 @@ export async function run(base, peer) {
     await settled(base, before, { [HELLO]: { started: 1, Canceled: 1 } });
   });
 
-  test("StatsClient.watch yields both tiers' counters", async () => {
+  test("StatsClient.watch yields both tiers' counters; break cancels it at both tiers", async () => {
+    const before = await scrape(base);
     for await (const snapshot of new StatsClient(base).watch({ intervalMs: 50 })) {
       const tiers = snapshot.tiers.map((t) => t.tier).join();
       assert(tiers === "frontend,backend", tiers);
@@ -328,6 +329,7 @@ export async function run(base, peer) {
       assert(typeof t.lastCancelToStopMs === "number", `lastCancelToStopMs: ${typeof t.lastCancelToStopMs}`);
       break;
     }
+    await settled(base, before, { "demo.v1.Stats/Watch": { started: 1, Canceled: 1 } });
   });
 
   test("onHeader and onTrailer see a successful call's metadata, for calls and streams", async () => {
