@@ -163,7 +163,7 @@ impl Schema {
     /// Reads an encoded `google.protobuf.FileDescriptorSet`.
     pub fn from_descriptor_set(bytes: &[u8]) -> Result<Self, SchemaError> {
         let mut raw = Raw::default();
-        each_record(bytes, |number, r| {
+        each_record(bytes, &mut |number, r| {
             if number == 1 {
                 raw.file(r.len_delimited()?)?;
             }
@@ -183,10 +183,11 @@ impl Schema {
 }
 
 /// Calls `read` for each field of a message; `read` consumes the value of
-/// the fields it wants, the rest are skipped.
+/// the fields it wants, the rest are skipped. `dyn`, so the package holds
+/// one copy of this loop, not one per caller (issue 17).
 fn each_record(
     bytes: &[u8],
-    mut read: impl FnMut(u32, &mut Reader) -> Result<(), SchemaError>,
+    read: &mut dyn FnMut(u32, &mut Reader) -> Result<(), SchemaError>,
 ) -> Result<(), SchemaError> {
     let mut r = Reader::new(bytes);
     while let Some((number, wire_type)) = r.tag()? {
@@ -228,7 +229,7 @@ impl Raw {
     fn file(&mut self, bytes: &[u8]) -> Result<(), SchemaError> {
         let mut package = String::new();
         let mut proto3 = false;
-        each_record(bytes, |n, r| {
+        each_record(bytes, &mut |n, r| {
             match n {
                 2 => package = text(r.len_delimited()?)?,
                 12 => proto3 = r.len_delimited()? == b"proto3",
@@ -241,7 +242,7 @@ impl Raw {
         } else {
             format!("{package}.")
         };
-        each_record(bytes, |n, r| {
+        each_record(bytes, &mut |n, r| {
             match n {
                 4 => self.message(&prefix, "", r.len_delimited()?, proto3)?,
                 5 => self.enumeration(&prefix, r.len_delimited()?)?,
@@ -260,7 +261,7 @@ impl Raw {
         proto3: bool,
     ) -> Result<(), SchemaError> {
         let mut name = String::new();
-        each_record(bytes, |n, r| {
+        each_record(bytes, &mut |n, r| {
             if n == 1 {
                 name = text(r.len_delimited()?)?;
             }
@@ -283,18 +284,18 @@ impl Raw {
         ));
         let nested_prefix = format!("{local}.");
         let (mut fields, mut oneofs, mut map_entry) = (Vec::new(), Vec::new(), false);
-        each_record(bytes, |n, r| {
+        each_record(bytes, &mut |n, r| {
             match n {
                 2 => fields.push(raw_field(r.len_delimited()?)?),
                 3 => self.message(package, &nested_prefix, r.len_delimited()?, proto3)?,
                 4 => self.enumeration(&format!("{package}{nested_prefix}"), r.len_delimited()?)?,
-                7 => each_record(r.len_delimited()?, |n, r| {
+                7 => each_record(r.len_delimited()?, &mut |n, r| {
                     if n == 7 {
                         map_entry = r.varint()? != 0;
                     }
                     Ok(())
                 })?,
-                8 => each_record(r.len_delimited()?, |n, r| {
+                8 => each_record(r.len_delimited()?, &mut |n, r| {
                     if n == 1 {
                         oneofs.push(text(r.len_delimited()?)?);
                     }
@@ -313,12 +314,12 @@ impl Raw {
 
     fn enumeration(&mut self, prefix: &str, bytes: &[u8]) -> Result<(), SchemaError> {
         let (mut name, mut values) = (String::new(), Vec::new());
-        each_record(bytes, |n, r| {
+        each_record(bytes, &mut |n, r| {
             match n {
                 1 => name = text(r.len_delimited()?)?,
                 2 => {
                     let (mut value_name, mut number) = (String::new(), 0);
-                    each_record(r.len_delimited()?, |n, r| {
+                    each_record(r.len_delimited()?, &mut |n, r| {
                         match n {
                             1 => value_name = text(r.len_delimited()?)?,
                             2 => number = r.varint()? as i32,
@@ -342,14 +343,14 @@ impl Raw {
     fn service(&mut self, package: &str, bytes: &[u8]) -> Result<(), SchemaError> {
         let mut name = String::new();
         let mut methods = Vec::new();
-        each_record(bytes, |n, r| {
+        each_record(bytes, &mut |n, r| {
             match n {
                 1 => name = text(r.len_delimited()?)?,
                 2 => {
                     let (mut m, mut input, mut output) =
                         (String::new(), String::new(), String::new());
                     let (mut client, mut server) = (false, false);
-                    each_record(r.len_delimited()?, |n, r| {
+                    each_record(r.len_delimited()?, &mut |n, r| {
                         match n {
                             1 => m = text(r.len_delimited()?)?,
                             2 => input = text(r.len_delimited()?)?,
@@ -485,7 +486,7 @@ fn raw_field(bytes: &[u8]) -> Result<RawField, SchemaError> {
         proto3_optional: false,
         packed: None,
     };
-    each_record(bytes, |n, r| {
+    each_record(bytes, &mut |n, r| {
         match n {
             1 => raw.field.name = text(r.len_delimited()?)?,
             3 => raw.field.number = r.varint()? as u32,
@@ -495,7 +496,7 @@ fn raw_field(bytes: &[u8]) -> Result<RawField, SchemaError> {
             9 => raw.oneof_index = Some(r.varint()? as usize),
             10 => raw.field.json_name = text(r.len_delimited()?)?,
             17 => raw.proto3_optional = r.varint()? != 0,
-            8 => each_record(r.len_delimited()?, |n, r| {
+            8 => each_record(r.len_delimited()?, &mut |n, r| {
                 match n {
                     2 => raw.packed = Some(r.varint()? != 0),
                     6 => {
@@ -519,7 +520,9 @@ fn raw_field(bytes: &[u8]) -> Result<RawField, SchemaError> {
     Ok(raw)
 }
 
-/// protoc's default JSON name: `foo_bar_baz` → `fooBarBaz`.
+/// protoc's default JSON name: `foo_bar_baz` → `fooBarBaz`. ASCII case
+/// only, as protoc's `ToJsonName` (proto identifiers are ASCII; Unicode
+/// case tables would add 3 KB to the package).
 pub fn json_name(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     let mut upper = false;
@@ -527,7 +530,7 @@ pub fn json_name(name: &str) -> String {
         if c == '_' {
             upper = true;
         } else if upper {
-            out.extend(c.to_uppercase());
+            out.push(c.to_ascii_uppercase());
             upper = false;
         } else {
             out.push(c);

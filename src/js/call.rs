@@ -2,7 +2,7 @@
 //! encode the request by the schema, send it over the lean gRPC-Web
 //! transport under the call's signal and deadline, decode the reply, and
 //! turn a failure into a `GrpcError`.
-use std::rc::Rc;
+use std::{future::Future, pin::Pin, rc::Rc};
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
@@ -160,7 +160,7 @@ pub fn unary(
     let prepared = prepare(
         schema, &base_url, &defaults, &path, &request, &options, false,
     );
-    future_to_promise(async move {
+    promise(async move {
         let call = prepared?;
         let mut stream = call.open(None).await?;
         let Some(reply) = call.next(&mut stream).await? else {
@@ -176,6 +176,14 @@ pub fn unary(
             }
         }
     })
+}
+
+/// `future` as a promise, through the one `future_to_promise` the package
+/// compiles: boxed, every export's future is the same type, rather than one
+/// copy of the promise machinery per export (issue 17: 1.3 KB of wasm).
+pub(crate) fn promise(future: impl Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
+    let boxed: Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>> = Box::pin(future);
+    future_to_promise(boxed)
 }
 
 /// Calls `callback` (`onHeader`, `onTrailer`) with `metadata`, if there is

@@ -7,11 +7,10 @@ use std::{cell::RefCell, rc::Rc};
 
 use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 use web_sys::{AbortController, AbortSignal};
 
 use super::{
-    call::{Prepared, prepare},
+    call::{Prepared, prepare, promise},
     transport::Call,
 };
 
@@ -43,7 +42,7 @@ pub fn server_stream(
     let next = {
         let (state, own) = (state.clone(), returned.signal());
         Closure::<dyn FnMut() -> Promise>::new(move || {
-            future_to_promise(next_message(state.clone(), call.clone(), own.clone()))
+            promise(next_message(state.clone(), call.clone(), own.clone()))
         })
     };
     let cancel = Closure::<dyn FnMut()>::new(move || {
