@@ -6,6 +6,12 @@ const kib = (b) => (b === null ? "–" : `${(b / 1024).toFixed(1)} KiB`);
 const mib = (b) => (b === null ? "–" : `${(b / 1048576).toFixed(2)} MiB`);
 const NAMES = { ours: "grpc-web-abort", connect: "Connect-ES" };
 
+/** The calls that ended with another code than `code`, e.g. " (1 ended with code 14)". */
+function otherCodes(codes, code) {
+  const others = Object.entries(codes ?? {}).filter(([c]) => Number(c) !== code);
+  return others.length ? ` (${others.map(([c, n]) => `${n} ended with code ${c}`).join(", ")})` : "";
+}
+
 function table(head, rows) {
   return [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
 }
@@ -78,11 +84,12 @@ ${table(["", NAMES.ours, NAMES.connect, "ours/Connect-ES"], [
     cancelGoals.push([protocol, worst]);
     const rows = [];
     for (const x of cancel) {
-      rows.push([x.kind, NAMES[x.client], `${x.rejected.n}${x.lost.length ? ` (${x.lost.length} stops unseen)` : ""}`,
+      rows.push([x.kind, NAMES[x.client], `${x.rejected.n}${x.lost.length ? ` (${x.lost.length} stops unseen)` : ""}${otherCodes(x.codes, 1)}`,
         `${f(x.rejected.p50)} / ${f(x.rejected.p95)} / ${f(x.rejected.p99)}`,
         `${f(x.frontend.p50)} / ${f(x.frontend.p95)} / ${f(x.frontend.p99)}`,
         `${f(x.backend.p50)} / ${f(x.backend.p95)} / ${f(x.backend.p99)}`,
         `${f(x.snapshotGaps.p50)} / ${f(x.snapshotGaps.p99)}`,
+        x.clock ? `±${f(x.clock.uncertainty)}` : "–",
         `≤${f(x.serverHistogram.frontend.p99, 1)} / ≤${f(x.serverHistogram.backend.p99, 1)}`]);
       const w = worst[x.client];
       w.frontend = Math.max(w.frontend, x.frontend.p99);
@@ -96,7 +103,7 @@ ${table(["", NAMES.ours, NAMES.connect, "ours/Connect-ES"], [
 
 ms, p50 / p95 / p99:
 
-${table(["call", "client", "n", "abort → rejected", "abort → frontend stopped", "abort → backend stopped", "snapshot gap p50 / p99", "server histogram p99 fe / be"], rows)}
+${table(["call", "client", "n", "abort → rejected", "abort → frontend stopped", "abort → backend stopped", "snapshot gap p50 / p99", "clock ±", "server histogram p99 fe / be"], rows)}
 
 p99 ratios ours/Connect-ES:
 
@@ -111,15 +118,14 @@ aborted after the first message; compute: \`Work.Compute\` with n = 10¹², a
 blocking thread on the backend), aborted once both tiers' \`grpc_server_in_flight\`
 counts show it busy, then watched until both tiers' counts are zero again.
 
-**Clocks:** every time is the page's clock (\`performance.now()\`), and no
-server clock is compared with it. The servers' in-flight counts are *pushed*
-to the page: a \`Stats.Watch\` stream at the server's fastest tick (1 ms; the
-backend samples its tier each tick, the frontend adds its own as it relays
-the snapshot; \`Stats\` calls are not counted). t0 is just before \`abort()\`;
-"rejected" is when the call's promise (or the stream's iterator) rejected;
-"frontend"/"backend stopped" is the *arrival in the page* of the first
-snapshot showing that tier at zero. So the stop times are upper bounds: late
-by up to one tick plus the snapshot's trip backend → frontend → page (the
+**Observer and clocks:** the servers' in-flight counts are *pushed* by a
+\`Stats.Watch\` stream at the server's fastest tick (1 ms; the backend samples
+its tier each tick, the frontend adds its own as it relays the snapshot;
+\`Stats\` calls are not counted), read ${r.observer === "page" ? "**in the page** (\`--observer page\`: the method before issue 17, whose stream shares the page's HTTP/2 connection and main thread with the calls being aborted)" : "**from Node** (\`bench/monitor.mjs\`), on a connection of its own: not in the page, whose Stats stream shared the page's HTTP/2 connection and main thread with the calls being aborted and, over HTTP/2, delivered the snapshots in bursts (issue 17)"}. t0 is
+stamped in the page just before \`abort()\`; "rejected" is when the call's
+promise (or the stream's iterator) rejected, page clock; "frontend"/"backend
+stopped" is the *arrival* of the first snapshot showing that tier at zero${r.observer === "page" ? "" : ", on Node's clock, t0 mapped onto it by an offset measured NTP-style once per row (the page's clock read inside a CDP round trip from Node, the shortest of 25 kept; its uncertainty, half that round trip, is the \"clock ±\" column)"}. So the stop times are upper bounds: late
+by up to one tick plus the snapshot's trip backend → frontend → observer (the
 "snapshot gap" column is the time between snapshots' arrivals, the grid the
 stops are read on). Scraping the \`/metrics\` in-flight gauges instead was
 tried first and dropped: one scrape's round trip was ~12 ms here, too coarse
@@ -144,7 +150,7 @@ ${cancelTables.join("\n")}`);
     deadlineGoals.push([protocol, worstDeadline]);
     const drows = [];
     for (const x of deadline) {
-      drows.push([`${x.ms} ms`, NAMES[x.client], `${x.rejected.n}${x.lost.length ? ` (${x.lost.length} stops unseen)` : ""}`,
+      drows.push([`${x.ms} ms`, NAMES[x.client], `${x.rejected.n}${x.lost.length ? ` (${x.lost.length} stops unseen)` : ""}${otherCodes(x.codes, 4)}`,
         `${f(x.rejected.p50)} / ${f(x.rejected.p99)}`,
         `${f(x.frontend.p50)} / ${f(x.frontend.p99)}`,
         `${f(x.backend.p50)} / ${f(x.backend.p99)}`,
@@ -226,6 +232,9 @@ ${r.overhead.trim()}
 `);
   }
 
+  if (r.tailRuns?.length) out.push(tailRunsSection(r.tailRuns));
+  if (r.coldStart) out.push(coldStartSection(r.coldStart, pushGoal));
+
   const cx = by(r.transports[0].cancel, "kind", "compute");
   out.push(`## Notes on the goals missed
 
@@ -258,7 +267,7 @@ ${r.overhead.trim()}
   and server-side stop timestamps exported per call, so that no pushed grid
   is involved.
 `);
-  out.splice(1, 0, `## Goals (issue 10)
+  out.splice(1, 0, `## Goals (issues 10 and 17)
 
 ${table(["goal", "measured", "met"], goalRows(goalList))}
 `);
@@ -267,4 +276,105 @@ ${table(["goal", "measured", "met"], goalRows(goalList))}
 
 function goalRows(goals) {
   return goals.map(([goal, measured, met]) => [goal, measured, met ? "yes" : "**no**"]);
+}
+
+const median = (values) => {
+  const v = values.filter((x) => x !== null && x !== undefined).sort((a, b) => a - b);
+  return v.length ? v[Math.floor((v.length - 1) / 2)] : null;
+};
+
+/** The p99s of the last runs' cancel→stop and deadline rows: median and range, per transport. */
+function tailRunsSection(runs) {
+  const sections = [];
+  for (const protocol of ["HTTP/1.1", "HTTP/2"]) {
+    const rows = new Map();
+    for (const run of runs) {
+      const t = run.transports.find((x) => x.protocol === protocol);
+      for (const x of [...(t?.cancel ?? []), ...(t?.deadline ?? [])]) {
+        const key = `${x.kind ?? `deadline ${x.ms} ms`}|${x.client}`;
+        const row = rows.get(key) ?? { rejected: [], frontend: [], backend: [] };
+        for (const m of ["rejected", "frontend", "backend"]) row[m].push(x[m].p99);
+        rows.set(key, row);
+      }
+    }
+    if (!rows.size) continue;
+    const cell = (v) => `${f(median(v))} (${f(Math.min(...v))}–${f(Math.max(...v))})`;
+    sections.push(`### ${protocol}
+
+${table(["row", "client", "runs", "rejected p99", "frontend stopped p99", "backend stopped p99"], [...rows].map(([key, v]) => {
+      const [row, client] = key.split("|");
+      return [row, NAMES[client], v.frontend.length, cell(v.rejected), cell(v.frontend), cell(v.backend)];
+    }))}
+`);
+  }
+  const list = runs.map((run) => `${run.date} (commit ${run.commit}, load ${run.loadavg.map((x) => f(x)).join(" / ")} before)`).join("; ");
+  return `## cancel→stop and deadline tails over the last ${runs.length} runs (issue 17)
+
+The p99 of every row of §3 and §4 (deadline rows: minus the deadline), as the
+median of the runs and, in brackets, their range (min–max), all observed
+from Node as in §3. Runs: ${list}. A full \`cargo xtask bench\` adds one, and so does
+\`node bench/run.mjs … --only cancel,deadline\` against the same servers (their rows are
+kept in \`target/bench/tail-runs/\`).
+
+${sections.join("\n")}`;
+}
+
+/** Cold start: navigation → first reply, cold and warm, loopback and slow 4G. */
+function coldStartSection(c, pushGoal) {
+  const V = { ours: "grpc-web-abort", "ours+preload": "grpc-web-abort + preload", connect: "Connect-ES" };
+  const rows = [];
+  for (const [link, byVariant] of Object.entries(c.links)) {
+    for (const load of ["cold", "warm"]) {
+      const t = (v) => byVariant[v]?.[load].reply;
+      rows.push([link, load, f(t("ours"), 0), f(t("ours+preload"), 0), f(t("connect"), 0), ratio(t("ours"), t("connect")), `**${ratio(t("ours+preload"), t("connect"))}**`]);
+    }
+  }
+  const slow = c.links["slow 4G"];
+  const loop = c.links.loopback;
+  const wasm = (link, load) => {
+    const x = c.links[link]?.ours?.[load];
+    return x ? `${f(x.instantiate, 1)} / ${f(x.afterLastByte, 1)}` : "–";
+  };
+  const size = (file) => `${c.sizes[file].gzip} B`;
+  if (slow) {
+    const cold = slow["ours+preload"].cold.reply / slow.connect.cold.reply;
+    const warm = slow["ours+preload"].warm.reply / slow.connect.warm.reply;
+    pushGoal(["cold start on slow 4G ≤ 1.2× Connect-ES (with the documented preload)", `${cold.toFixed(2)}× (${f(slow["ours+preload"].cold.reply, 0)} vs ${f(slow.connect.cold.reply, 0)} ms; without the preload ${ratio(slow.ours.cold.reply, slow.connect.cold.reply)})`, cold <= 1.2]);
+    pushGoal(["warm start at parity (≤ 1.05×), slow 4G", `${warm.toFixed(2)}× (${f(slow["ours+preload"].warm.reply, 0)} vs ${f(slow.connect.warm.reply, 0)} ms)`, warm <= 1.05]);
+  }
+  if (loop) {
+    const warm = loop["ours+preload"].warm.reply / loop.connect.warm.reply;
+    pushGoal(["warm start at parity (≤ 1.05×), loopback", `${warm.toFixed(2)}× (${f(loop["ours+preload"].warm.reply, 0)} vs ${f(loop.connect.warm.reply, 0)} ms)`, warm <= 1.05]);
+  }
+  const apis = [...new Set(Object.values(c.links).flatMap((v) => [...v.ours.cold.apis, ...v["ours+preload"].cold.apis]))].join(", ");
+  return `## Cold start (issue 17)
+
+Navigation → the first unary \`SayHello\`'s reply (the page's
+\`performance.now()\` when the reply is in hand: from navigation start),
+median of ${c.loads} loads per cell. Each client is a tiny app bundled and
+minified by esbuild as an app's build would bundle it (\`bench/coldstart.mjs\`):
+ours is its JS (${size("/assets/ours.js")} gzip) and the \`.wasm\` beside it
+(${size("/assets/grpc_web_abort_bg.wasm")} gzip), which the runtime fetches when the first call needs it;
+Connect-ES's is one JS file (${size("/assets/connect.js")} gzip). One static server (Node, in the
+bench) serves all three pages, \`gzip -9\`, assets cacheable, pages \`no-cache\`
+with an ETag, and passes the gRPC-Web calls on to the demo server (HTTP/1.1),
+so the calls are same-origin for both clients. **Cold:** a fresh browser
+context per load (empty HTTP cache); **warm:** a reload in that context.
+**Slow 4G:** CDP \`Network.emulateNetworkConditions\` with ${c.conditions.latency} ms latency,
+${(c.conditions.downloadThroughput * 8 / 1e6).toFixed(1)} Mbit/s down, ${(c.conditions.uploadThroughput * 8 / 1e3).toFixed(0)} kbit/s up (Lighthouse's slow 4G).
+"+ preload": the page's \`<head>\` also has
+\`<link rel="preload" href=".../grpc_web_abort_bg.wasm" as="fetch" crossorigin>\`,
+so the module downloads alongside the JS instead of after it (docs/javascript.md, Start-up).
+The runtime compiles while it downloads (\`WebAssembly.${apis || "–"}\`, seen on every load).
+
+ms, median:
+
+${table(["link", "load", V.ours, V["ours+preload"], V.connect, "ours/Connect-ES", "ours + preload/Connect-ES"], rows)}
+
+The runtime's instantiation alone (ms, median; wasm-bindgen's call to
+\`WebAssembly.instantiateStreaming\` → the instance, then the part of it after
+the module's last byte arrived, which is the compile and instantiate that
+streaming did not hide): loopback cold ${wasm("loopback", "cold")}, loopback warm ${wasm("loopback", "warm")}, slow 4G cold ${wasm("slow 4G", "cold")}.
+Bytes over the network per cold load (median, all responses): ours ${f(c.links.loopback?.ours.cold.transferred, 0)} B, Connect-ES ${f(c.links.loopback?.connect.cold.transferred, 0)} B.
+`;
 }

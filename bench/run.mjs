@@ -10,7 +10,8 @@
 // --only / --transports run a part (written to <out>/results-part.json, no
 // BENCHMARKS.md); --observer page watches the tiers from the page's own
 // connection, as the bench did before issue 17 (kept to show the difference).
-import { readFile, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -148,6 +149,18 @@ async function speed(page) {
   };
 }
 
+/**
+ * Every call must end with `code`; the full run tolerates up to 5% others
+ * (seen once on a machine at load 8: a Connect-ES call past its deadline
+ * ended UNAVAILABLE over HTTP/1.1), which the tables then list; `--quick`
+ * fails on any.
+ */
+function checkCodes(codes, code, count, what) {
+  const others = count - (codes[code] ?? 0);
+  if (others > 0 && (quick || others > count / 20)) throw new Error(`${what}: ${JSON.stringify(codes)}`);
+  if (others > 0) console.error(`bench: ${what}: ${JSON.stringify(codes)} (tolerated, reported)`);
+}
+
 async function cancels(page, stats) {
   const out = [];
   for (const kind of ["unary", "stream", "compute"]) {
@@ -157,7 +170,7 @@ async function cancels(page, stats) {
           ? await stops.cancelToStop(page, stats, { client, kind, count: COUNTS.cancel })
           : await call(page, "cancelToStop", { client, kind, count: COUNTS.cancel });
       if (r.lost.length && (quick || r.lost.length > COUNTS.cancel / 20)) throw new Error(`${client} ${kind}: stops not seen: ${r.lost.join("; ")}`);
-      if (r.codes["1"] !== COUNTS.cancel) throw new Error(`${client} ${kind}: not every abort ended CANCELLED: ${JSON.stringify(r.codes)}`);
+      checkCodes(r.codes, 1, COUNTS.cancel, `${client} ${kind}: not every abort ended CANCELLED`);
       console.error(`bench: cancel→stop ${kind} ${client}: frontend p99 ${r.frontend.p99.toFixed(2)} ms, backend p99 ${r.backend.p99.toFixed(2)} ms`);
       out.push(r);
     }
@@ -174,7 +187,7 @@ async function deadlines(page, stats) {
           ? await stops.deadline(page, stats, { client, ms, count })
           : await call(page, "deadline", { client, ms, count });
       if (r.lost.length && (quick || r.lost.length > count / 20)) throw new Error(`${client} ${ms} ms: stops not seen: ${r.lost.join("; ")}`);
-      if (r.codes["4"] !== count) throw new Error(`${client} ${ms} ms: not every call ended DEADLINE_EXCEEDED: ${JSON.stringify(r.codes)}`);
+      checkCodes(r.codes, 4, count, `${client} ${ms} ms: not every call ended DEADLINE_EXCEEDED`);
       console.error(`bench: deadline ${ms} ms ${client}: rejection p99 +${r.rejected.p99.toFixed(2)} ms, backend stop p99 +${r.backend.p99.toFixed(2)} ms`);
       out.push(r);
     }
@@ -228,6 +241,30 @@ async function memory(browser, base) {
     await p.page.close();
   }
   return out;
+}
+
+/**
+ * Every full-count run's cancel→stop and deadline rows are kept in
+ * <out>/tail-runs/ (a run with `--only cancel,deadline` too), so that
+ * BENCHMARKS.md can give the median and spread of their p99s over the last
+ * runs, each with its commit and the machine's load.
+ */
+async function tailRuns(results) {
+  const dir = path.join(args.out, "tail-runs");
+  await mkdir(dir, { recursive: true });
+  const run = {
+    date: results.date,
+    commit: results.commit,
+    loadavg: results.machine.loadavg,
+    loadavgAfter: results.machine.loadavgAfter,
+    transports: results.transports.map(({ protocol, cancel, deadline }) => ({ protocol, cancel, deadline })),
+  };
+  await writeFile(path.join(dir, `${results.date.replace(/[:.]/g, "-")}.json`), `${JSON.stringify(run)}\n`);
+  const runs = [];
+  for (const name of (await readdir(dir)).filter((n) => n.endsWith(".json")).sort()) {
+    runs.push(JSON.parse(await readFile(path.join(dir, name), "utf8")));
+  }
+  return runs.slice(-5);
 }
 
 async function packageVersion(name) {
@@ -308,6 +345,8 @@ try {
     });
   }
   results.machine.loadavgAfter = os.loadavg();
+  results.commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: path.join(here, "..") }).toString().trim();
+  if (!quick && args.observer === "node" && results.transports.some((t) => t.cancel || t.deadline)) results.tailRuns = await tailRuns(results);
   results.seconds = (Date.now() - started.getTime()) / 1000;
   results.observer = args.observer;
   if (partial) {

@@ -1,10 +1,14 @@
 //! `cargo xtask bench`: our package and Connect-ES head to head, in one
 //! headless Chromium page against one demo server over HTTP/1.1 and then
 //! against a second one over HTTP/2 with TLS (`bench/run.mjs` drives the
-//! page, `bench/page.mjs` runs in it), plus the server's own layer overhead
-//! (`server/benches/overhead.rs`). Writes `target/bench/results.json` and
-//! `BENCHMARKS.md`. `--quick` runs the same code paths with tiny counts and
-//! writes only under `target/bench/`.
+//! page, `bench/page.mjs` runs in it; cancel→stop and deadlines are observed
+//! from Node, `bench/monitor.mjs`), the cold start of a bundled app
+//! (`bench/coldstart.mjs`, loopback and emulated slow 4G), plus the server's
+//! own layer overhead (`server/benches/overhead.rs`). Writes
+//! `target/bench/results.json` and `BENCHMARKS.md`. `--quick` runs the same
+//! code paths with tiny counts and writes only under `target/bench/`. A part
+//! can be run by hand against running servers: `bench/run.mjs`'s `--only` and
+//! `--transports` (its head says how).
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
