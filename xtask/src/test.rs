@@ -37,6 +37,10 @@ pub enum Step {
     Package,
     /// Live updates: resumable streams, idle, offline, unary retries (issue 15).
     Resume,
+    /// The wasm-bindgen tests in Chromium and Firefox, the JS API suite in Chromium.
+    Client,
+    /// The demo page in Chromium (Playwright).
+    Page,
 }
 
 /// The npm packages as a JS developer without Rust meets them (issue 14):
@@ -82,6 +86,14 @@ pub fn run_step(step: Step) -> anyhow::Result<()> {
         Step::RustApp => {
             let server = Server::start(&ports::addr(TEST_PORT))?;
             crate::rust_app_tests::run(&server.url)
+        }
+        Step::Client => {
+            let server = Server::start(&ports::addr(TEST_PORT))?;
+            client_tests::run(&server.url)
+        }
+        Step::Page => {
+            let server = Server::start(&ports::addr(TEST_PORT))?;
+            page_tests::run(&server.url)
         }
     }
 }
