@@ -219,8 +219,8 @@ async fn sigint_is_handled_as_sigterm() {
 async fn shutdown_sends_goaway_and_ends_http1_keep_alive() {
     let server = start(Role::Both, None, Duration::from_secs(2)).await;
     let addr = server.frontend.unwrap();
-    let mut h2 = RawCall::start(Transport::Native, addr, HELLO, &hello(300), &[]).await;
-    let mut h1 = RawCall::start(Transport::Web, addr, HELLO, &hello(300), &[]).await;
+    let mut h2 = RawCall::start(Transport::Native, addr, HELLO, &hello(1_000), &[]).await;
+    let mut h1 = RawCall::start(Transport::Web, addr, HELLO, &hello(1_000), &[]).await;
     let idle = keep_alive_connection(addr).await;
     eventually(Duration::from_secs(5), "both calls in flight", || async {
         let c = Counts::so_far(&Scrape::of(addr).await, "backend", "SayHello");
