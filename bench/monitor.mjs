@@ -5,6 +5,10 @@
 // connection (and its main thread) with the calls being aborted; its
 // snapshots then arrived in bursts and every stop was read late.
 //
+// One stream serves a whole transport's rows: a fetch aborted by Node's
+// undici over HTTP/1.1 was seen to keep its connection, and the server its
+// 1 ms stream, for seconds, so a stream per call left dozens of them running.
+//
 // Node stamps each snapshot on arrival with its clock; the page stamps t0
 // with its own. `clockOffset` maps one onto the other the way NTP does: the
 // page's clock read inside a round trip from Node, the shortest of several
@@ -32,8 +36,11 @@ export class Monitor {
   /** `client`: bench/stats.ts's `statsClient(base)`. */
   constructor(client) {
     this.ctl = new AbortController();
-    // Every snapshot of this stream, in order: { at (Node clock), g: { tier: in flight } }.
+    // The snapshots of this stream, in order: { at (Node clock), g: { tier: in flight } }
+    // (those older than a second before the last `idle()` dropped).
     this.history = [];
+    // Every gap between two snapshots' arrivals (ms).
+    this.gaps = [];
     this.waiters = new Set();
     this.error = null;
     this.ended = false;
@@ -45,6 +52,8 @@ export class Monitor {
           const g = {};
           for (const t of snapshot.tiers) g[t.tier] = Number(t.inFlight);
           const entry = { at, g };
+          const last = this.history.at(-1);
+          if (last && this.gaps.length < 1_000_000) this.gaps.push(at - last.at);
           this.history.push(entry);
           for (const waiter of [...this.waiters]) waiter(entry);
         }
@@ -78,7 +87,10 @@ export class Monitor {
   }
 
   idle() {
-    return this.until("both tiers idle", now(), ({ g }) => TIERS.every((t) => g[t] === 0));
+    const from = now();
+    const keep = this.history.findIndex((e) => e.at >= from - 1000);
+    this.history.splice(0, keep < 0 ? this.history.length : keep);
+    return this.until("both tiers idle", from, ({ g }) => TIERS.every((t) => g[t] === 0));
   }
 
   busy() {
@@ -103,12 +115,9 @@ export class Monitor {
     return seen;
   }
 
-  /** Ends the stream; the gaps between snapshots' arrivals (ms). */
+  /** Ends the stream. */
   async stop() {
     this.ctl.abort();
     await this.done;
-    const gaps = [];
-    for (let i = 1; i < this.history.length; i++) gaps.push(this.history[i].at - this.history[i - 1].at);
-    return gaps;
   }
 }

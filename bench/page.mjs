@@ -1,11 +1,12 @@
 // The page side of `cargo xtask bench`: our package (/pkg/, served by the
 // demo server) and the Connect-ES bundle (/bench/connect.js) in one page,
 // against the same server. Every time is the page's own clock
-// (performance.now()); the servers' in-flight counts are pushed to the page
-// by their own Stats.Watch stream every 1 ms, so "work stopped" is the
-// arrival of the first snapshot that shows the tier back at zero (an upper
-// bound), and no server clock is compared with the page's. The servers' own
-// cancel-to-stop histogram comes from /metrics, scraped before and after.
+// (performance.now()). cancel→stop and deadline rows are driven from Node
+// (begin/abort/beginDeadline/settled below), which watches the tiers on a
+// connection of its own (bench/monitor.mjs); cancelToStop and deadline, with
+// the in-page Monitor (a Stats.Watch stream on the page's own connection),
+// are the method before issue 17, kept for `--observer page`. The servers'
+// own cancel-to-stop histogram comes from /metrics, scraped before and after.
 import * as ours from "/pkg/index.js";
 import { connectClients } from "/bench/connect.js";
 

@@ -19,6 +19,7 @@ import { parseArgs } from "node:util";
 
 import { launch } from "../e2e/browser.mjs";
 import { render } from "./report.mjs";
+import { Monitor } from "./monitor.mjs";
 import * as stops from "./stops.mjs";
 import { coldStart } from "./coldstart.mjs";
 
@@ -314,7 +315,8 @@ try {
     const expected = protocol === "HTTP/2" ? "h2" : "http/1.1";
     if (seen !== expected) throw new Error(`${base}: the page came over ${seen}, not ${expected}`);
     const t = { protocol, base };
-    const stats = statsClient(base);
+    // The observer: one Stats stream from Node for all of this transport's rows.
+    const stats = args.observer === "node" && (only.includes("cancel") || only.includes("deadline")) ? new Monitor(statsClient(base)) : null;
     if (only.includes("speed")) {
       console.error(`bench: ${protocol}: latency, throughput, streams`);
       t.speed = await speed(main.page);
@@ -327,6 +329,7 @@ try {
       console.error(`bench: ${protocol}: deadlines`);
       t.deadline = await deadlines(main.page, stats);
     }
+    await stats?.stop();
     if (main.errors.length) throw new Error(`page errors: ${main.errors.join("; ")}`);
     await main.page.close();
     if (only.includes("memory")) {

@@ -1,21 +1,22 @@
 // cancel→stop and deadline rows, observed from Node (bench/monitor.mjs): the
 // page starts, aborts and settles each call (bench/page.mjs's begin, abort,
 // beginDeadline, settled), Node watches both tiers on a Stats stream of its
-// own and reads each tier's stop on its clock, t0 mapped from the page's.
-import { Monitor, clockOffset } from "./monitor.mjs";
+// own (one for all the rows of a transport) and reads each tier's stop on
+// its clock, t0 mapped from the page's.
+import { clockOffset } from "./monitor.mjs";
 
 const METHOD = { unary: "demo.v1.Greeter/SayHello", stream: "demo.v1.Updates/Watch", compute: "demo.v1.Work/Compute" };
 
 const inPage = (page, name, arg) => page.evaluate(([n, a]) => window.__bench[n](a), [name, arg]);
 
 /**
- * `count` calls, one at a time, each watched by a fresh Stats stream from
- * both tiers idle: `start(monitor)` starts one and returns `{ id, t0 }` (page
+ * `count` calls, one at a time, each started once `monitor` shows both
+ * tiers idle: `start(monitor)` starts one and returns `{ id, t0 }` (page
  * clock); then the times from t0 to the rejection (page clock) and to each
  * tier's stop (Node clock, t0 mapped onto it), less `offsetMs`; with the
  * servers' own histogram for `method` over the same calls.
  */
-async function stopsPerCall(page, stats, { count, method, mustStart, offsetMs = 0, start }) {
+async function stopsPerCall(page, monitor, { count, method, mustStart, offsetMs = 0, start }) {
   const before = await inPage(page, "histograms");
   // Calibrated per row: the two clocks may drift apart over a run, not over a row.
   const clock = await clockOffset(page);
@@ -23,15 +24,13 @@ async function stopsPerCall(page, stats, { count, method, mustStart, offsetMs = 
   const frontend = [];
   const backend = [];
   const codes = {};
-  const gaps = [];
   const lost = [];
+  const firstGap = monitor.gaps.length;
   for (let i = 0; i < count; i++) {
-    const monitor = new Monitor(stats);
     await monitor.idle();
     const { id, t0 } = await start(monitor);
     const stops = await monitor.stops(t0 - clock.offset, mustStart).catch((e) => e);
     const end = await inPage(page, "settled", id);
-    gaps.push(...(await monitor.stop()));
     if (end.resolved) throw new Error(`call ${i} ended without error`);
     codes[end.code] = (codes[end.code] ?? 0) + 1;
     rejected.push(end.rejectedAt - t0 - offsetMs);
@@ -50,7 +49,7 @@ async function stopsPerCall(page, stats, { count, method, mustStart, offsetMs = 
     rejected: await summary(rejected),
     frontend: await summary(frontend),
     backend: await summary(backend),
-    snapshotGaps: await summary(gaps),
+    snapshotGaps: await summary(monitor.gaps.slice(firstGap)),
     lost,
     serverHistogram: await page.evaluate(
       ([b, m]) => window.__bench.histograms().then((after) => window.__bench.histogramDelta(b, after, m)),
@@ -60,8 +59,8 @@ async function stopsPerCall(page, stats, { count, method, mustStart, offsetMs = 
 }
 
 /** cancel→stop: each call aborted once a snapshot shows both tiers busy (a stream: after its first message too). */
-export async function cancelToStop(page, stats, { client, kind, count }) {
-  const measured = await stopsPerCall(page, stats, {
+export async function cancelToStop(page, monitor, { client, kind, count }) {
+  const measured = await stopsPerCall(page, monitor, {
     count,
     method: METHOD[kind],
     mustStart: false,
@@ -75,8 +74,8 @@ export async function cancelToStop(page, stats, { client, kind, count }) {
 }
 
 /** Deadline precision: SayHello that would take `ms` + 5 s, with `timeoutMs` = `ms`. */
-export async function deadline(page, stats, { client, ms, count }) {
-  const measured = await stopsPerCall(page, stats, {
+export async function deadline(page, monitor, { client, ms, count }) {
+  const measured = await stopsPerCall(page, monitor, {
     count,
     method: METHOD.unary,
     mustStart: true,
