@@ -310,6 +310,20 @@ export async function run(base, peer) {
     await settled(base, between, { [HELLO]: { started: 1, Canceled: 1 } });
   });
 
+  test("timeoutMs ends a stream midway with DEADLINE_EXCEEDED, counted at both tiers", async () => {
+    const before = await scrape(base);
+    const seen = [];
+    const start = performance.now();
+    const error = await rejects((async () => {
+      for await (const u of new UpdatesClient(base).watch({ intervalMs: 50 }, { timeoutMs: 400 })) seen.push(u.seq);
+    })());
+    const took = performance.now() - start;
+    assert(error instanceof GrpcError && error.code === Code.DEADLINE_EXCEEDED, `${error.codeName}: ${error.message}`);
+    assert(seen.length >= 2, `${seen.length} updates before the deadline`);
+    assert(took >= 390 && took < 1000, `ended after ${took} ms`);
+    await settled(base, before, { [WATCH]: { started: 1, DeadlineExceeded: 1 } });
+  });
+
   test("AbortSignal.timeout() is a deadline (no grpc-timeout: the server sees a disconnect)", async () => {
     const before = await scrape(base);
     const error = await rejects(new GreeterClient(base).sayHello({ delayMs: 5000 }, { signal: AbortSignal.timeout(100) }));
