@@ -473,7 +473,7 @@ describe(`live updates that survive the network (${BROWSER})`, { timeout: 240_00
     const run = await page.evaluate(() =>
       window.watch({ topic: "deadline", intervalMs: 100, deadlineInMs: 1500, resume: { initialBackoffMs: 50, maxBackoffMs: 100 } }),
     );
-    await poll(page, run, "two updates", (r) => r.seqs.length >= 2);
+    await poll(page, run, "five updates", (r) => r.seqs.length >= 5);
     proxy.failNext(1000);
     proxy.cut();
     const r = await poll(page, run, "the loop over", (r) => r.done, 5000);
@@ -487,11 +487,12 @@ describe(`live updates that survive the network (${BROWSER})`, { timeout: 240_00
       assert.ok(attempt.grpcTimeout, "every attempt carries grpc-timeout");
       const carried = timeoutMs(attempt.grpcTimeout);
       // Set when the request left; logged when it arrived (a new
-      // connection's set-up in between, 28 ms once in Firefox on the
-      // loaded 2-core machine): 100 ms of slack, below what an attempt
-      // carrying the first one's timeout again would be over (every
-      // reconnect here comes after two updates 100 ms apart: 200 ms or more).
-      assert.ok(carried <= deadlineAt - attempt.at + 100, `an attempt at ${attempt.at - deadlineAt} ms from the deadline carried ${carried} ms`);
+      // connection's set-up in between: 28 ms once in Firefox, 120 ms in
+      // Chromium with the 2-core machine at a load of 10): 250 ms of slack,
+      // below what an attempt carrying the first one's timeout again would
+      // be over (every reconnect here comes after five updates 100 ms
+      // apart: 400 ms or more).
+      assert.ok(carried <= deadlineAt - attempt.at + 250, `an attempt at ${attempt.at - deadlineAt} ms from the deadline carried ${carried} ms`);
     }
     await until("nothing in flight", watchStats, bothTiers((t) => t.inFlight === 0), { withinMs: 5000 });
     await page.close();
