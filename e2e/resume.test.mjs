@@ -570,8 +570,11 @@ describe(`live updates that survive the network (${BROWSER})`, { timeout: 240_00
         const attempts = flaky.attempts(`ok-${method}`);
         assert.deepEqual(attempts.map((a) => a.previous), [null, "1", "2"]);
         for (const [i, cap] of [[1, 200], [2, 400]]) {
+          // Arrival to arrival: the wait plus a failed answer's way back and
+          // the retry's way out (138 ms of it seen on the 2-core machine at
+          // a load of 10), below the 1000 ms a wait past its cap could take.
           const gap = attempts[i].at - attempts[i - 1].at;
-          assert.ok(gap >= 0 && gap <= cap + 100, `retry ${i}: ${gap} ms, cap ${cap}`);
+          assert.ok(gap >= 0 && gap <= cap + 250, `retry ${i}: ${gap} ms, cap ${cap}`);
         }
       }
       // The defaults (3 attempts) apply without any option.
