@@ -17,7 +17,7 @@ const WASM = "grpc_web_abort_bg.wasm";
 
 // Each page's app: one call, its reply's time on the page's clock (ms since navigation start).
 const ENTRIES = {
-  ours: (root) => `import { GreeterClient } from ${JSON.stringify(path.join(root, "pkg/index.js"))};
+  ours: (pkg) => `import { GreeterClient } from ${JSON.stringify(path.join(pkg, "index.js"))};
 const reply = await new GreeterClient(location.origin).sayHello({ name: "cold" });
 window.__coldStart = { at: performance.now(), message: reply.message };`,
   connect: () => `import { connectClients } from "./connect.ts";
@@ -52,12 +52,12 @@ function instrumentWasm() {
 }
 
 /** Bundles the two apps (esbuild, minified); `{ file: { body, type } }` for the static server. */
-async function bundles(root, bench) {
+async function bundles(pkg, bench) {
   const esbuild = await import(path.join(bench, "node_modules/esbuild/lib/main.js"));
   const files = {};
   for (const [app, entry] of Object.entries(ENTRIES)) {
     const out = await esbuild.build({
-      stdin: { contents: entry(root), resolveDir: bench, loader: "ts", sourcefile: `${app}-entry.ts` },
+      stdin: { contents: entry(pkg), resolveDir: bench, loader: "ts", sourcefile: `${app}-entry.ts` },
       bundle: true,
       minify: true,
       format: "esm",
@@ -67,7 +67,7 @@ async function bundles(root, bench) {
     files[`/assets/${app}.js`] = { body: Buffer.from(out.outputFiles[0].contents), type: "text/javascript" };
   }
   files[`/assets/${WASM}`] = {
-    body: await import("node:fs/promises").then((fs) => fs.readFile(path.join(root, "pkg/runtime", WASM))),
+    body: await import("node:fs/promises").then((fs) => fs.readFile(path.join(pkg, "runtime", WASM))),
     type: "application/wasm",
   };
   for (const variant of Object.keys(VARIANTS)) files[`/${variant}.html`] = { body: Buffer.from(html(variant)), type: "text/html" };
@@ -156,8 +156,8 @@ function median(values) {
  * `loads` cold loads (and a reload after each) per variant and link, the
  * variants taking turns (rotated each round, so none always goes first).
  */
-export async function coldStart(browser, { root, bench, upstream, loads }) {
-  const files = await bundles(root, bench);
+export async function coldStart(browser, { pkg, bench, upstream, loads }) {
+  const files = await bundles(pkg, bench);
   const server = await serve(files, upstream);
   const origin = `http://127.0.0.1:${server.address().port}`;
   const links = { loopback: null, "slow 4G": SLOW_4G };

@@ -11,7 +11,7 @@
 // BENCHMARKS.md); --observer page watches the tiers from the page's own
 // connection, as the bench did before issue 17 (kept to show the difference).
 import { execFileSync } from "node:child_process";
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { cp, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -98,6 +98,31 @@ function instrumentTimers() {
   window.__timers = () => ({ live: live.size, created });
 }
 
+// The package as it was when the run began, copied to <out>/pkg and served
+// to every page (and bundled for the cold start) from there: pkg/ is rebuilt
+// by others' builds in a shared checkout, and a page that loaded mid-rebuild
+// once found no runtime at all.
+const PKG_DIR = path.join(args.out, "pkg");
+const PKG = await snapshotPackage(path.join(here, "..", "pkg"), PKG_DIR);
+
+async function snapshotPackage(from, to) {
+  for (let attempt = 0; ; attempt++) {
+    await rm(to, { recursive: true, force: true });
+    await cp(from, to, { recursive: true });
+    const files = {};
+    for (const entry of await readdir(to, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile()) continue;
+      const file = path.join(entry.parentPath ?? entry.path, entry.name);
+      files[`/pkg/${path.relative(to, file).split(path.sep).join("/")}`] = await readFile(file);
+    }
+    if (["/pkg/index.js", "/pkg/runtime/index.js", "/pkg/runtime/grpc_web_abort_bg.wasm"].every((f) => files[f]?.length)) return files;
+    if (attempt === 10) throw new Error(`${from} has no complete package`);
+    await new Promise((resolve) => setTimeout(resolve, 3000)); // a rebuild in progress
+  }
+}
+
+const TYPES = { ".js": "text/javascript", ".wasm": "application/wasm", ".json": "application/json" };
+
 async function openPage(browser, base) {
   const page = await browser.newPage();
   const errors = [];
@@ -112,6 +137,12 @@ async function openPage(browser, base) {
     const file = files[new URL(route.request().url()).pathname];
     if (!file) return route.fulfill({ status: 404, body: "not found" });
     return route.fulfill({ status: 200, body: file[0], headers: { "content-type": file[1] } });
+  });
+  await page.route(`${base}/pkg/**`, (route) => {
+    const name = new URL(route.request().url()).pathname;
+    const body = PKG[name];
+    if (!body) return route.fulfill({ status: 404, body: "not found" });
+    return route.fulfill({ status: 200, body, headers: { "content-type": TYPES[path.extname(name)] ?? "application/octet-stream" } });
   });
   await page.goto(`${base}/bench/index.html`);
   await page.waitForFunction(() => window.__bench !== undefined, null, { timeout: 30_000 });
@@ -341,7 +372,7 @@ try {
   if (only.includes("coldstart")) {
     console.error("bench: cold start");
     results.coldStart = await coldStart(browser, {
-      root: path.join(here, ".."),
+      pkg: PKG_DIR,
       bench: here,
       upstream: args.base,
       loads: COUNTS.coldLoads,
