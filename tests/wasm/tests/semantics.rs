@@ -20,8 +20,13 @@ use web_sys::{AbortController, AbortSignal};
 wasm_bindgen_test_configure!(run_in_browser);
 
 /// How the server counts a call our deadline ended: its own deadline fired,
-/// or our deadline's abort reached it within its disconnect tolerance.
-const ENDED: &[&str] = &["DeadlineExceeded"];
+/// or our deadline's abort reached it within its disconnect tolerance
+/// (DeadlineExceeded); or, when the request took longer to arrive than the
+/// abort by more than that tolerance (seen with the 2-core machine at a
+/// load of 10), the abort came first (Canceled). Either way the server
+/// stopped the call, which `server_settled` checks; server/tests/deadlines.rs
+/// pins the code where the test controls the transit.
+const ENDED: &[&str] = &["DeadlineExceeded", "Canceled"];
 
 thread_local! {
     static SCHEMA: u32 = js::register_schema(DESCRIPTOR_SET).expect("the demo's descriptor set reads");

@@ -89,7 +89,9 @@ async fn a_status_no_signal_ended_has_no_abort_reason() {
     let status = greeter.say_hello(request).await.unwrap_err();
     assert_eq!(status.code(), Code::DeadlineExceeded);
     assert_eq!(status.abort_reason(), None);
-    server_settled(&before, GREETER, &["DeadlineExceeded"]).await;
+    // Our deadline's abort may reach the server before its own copy of the
+    // deadline fires (a slow request's transit): either code means it stopped.
+    server_settled(&before, GREETER, &["DeadlineExceeded", "Canceled"]).await;
 }
 
 #[wasm_bindgen_test]
