@@ -243,8 +243,22 @@ async function snapshot({ page, cdp }) {
 /** Memory and leftovers, each client in a fresh page so that neither's garbage is the other's. */
 async function memory(browser, base) {
   const out = {};
-  const [first, total] = COUNTS.memory;
   for (const client of CLIENTS) {
+    try {
+      out[client] = await memoryOf(browser, base, client);
+    } catch (e) {
+      // Reported in BENCHMARKS.md (and fatal for --quick), not lost with the whole run.
+      if (quick) throw e;
+      console.error(`bench: memory ${client} failed: ${e.message}`);
+      out[client] = { error: String(e.message ?? e).split("\n")[0] };
+    }
+  }
+  return out;
+}
+
+async function memoryOf(browser, base, client) {
+  const [first, total] = COUNTS.memory;
+  {
     const p = await openPage(browser, base);
     await call(p.page, "unary", { client, n: COUNTS.warmup });
     const start = await snapshot(p);
@@ -258,7 +272,7 @@ async function memory(browser, base) {
     const { listeners } = await p.cdp.send("DOMDebugger.getEventListeners", { objectId: result.objectId });
     const afterListeners = await snapshot(p);
     if (p.errors.length) throw new Error(`${client}: page errors: ${p.errors.join("; ")}`);
-    out[client] = {
+    const measured = {
       calls: [first, total],
       start,
       afterFirst,
@@ -271,8 +285,8 @@ async function memory(browser, base) {
     };
     console.error(`bench: memory ${client}: JS heap ${start.jsHeapUsed} → ${afterFirst.jsHeapUsed} → ${afterTotal.jsHeapUsed} B; wasm ${afterFirst.wasmMemory} → ${afterTotal.wasmMemory} B; listeners left ${listeners.length}; timers left ${afterListeners.timers.live}`);
     await p.page.close();
+    return measured;
   }
-  return out;
 }
 
 /**
