@@ -276,6 +276,21 @@ ${r.overhead.trim()}
   looks at its token every 64 candidates (microseconds), but must first be
   given a core again by the scheduler, which on 2 busy cores takes as long
   as it takes. The section "tails over the last runs" gives their spread.
+- **The server's own part, found while measuring** (issue 17): the frontend's
+  HTTP/2 connection to its backend can be closed by h2's guard against
+  floods of small DATA frames (GOAWAY ENHANCE_YOUR_CALM
+  "too_many_data_frames"; from h2 0.4.16 each unread DATA frame under 256
+  bytes costs 256 − its length, against a budget of half the connection
+  window: 2.5 MB with hyper's 5 MB). A relayed stream of small
+  messages whose client reads slowly or not at all fills that budget in
+  about 12 s (\`node bench/slow-reader.mjs\` reproduces it), and then every call
+  on the connection, from every client, fails UNAVAILABLE until the backend
+  is connected again. Earlier runs of this bench lost their memory phase to
+  it (its Stats observer then opened a stream per call, which Node's fetch
+  kept open for seconds after the abort). Not fixed here: the upstream
+  client is in tonic-deadline (\`endpoint.rs\`), whose hyper builder does not
+  expose h2's budget; a per-stream window of 64 KiB there (hyper's is 2 MB)
+  would let one slow stream hold at most ~870 such frames, ~6% of the budget.
 `);
   out.splice(1, 0, `## Goals (issues 10 and 17)
 
