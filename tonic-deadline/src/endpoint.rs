@@ -31,6 +31,8 @@ use tower::{
     load::{PendingRequests, completion::TrackCompletion, pending_requests::Handle},
 };
 
+use crate::windows;
+
 /// How long a connection to a backend may take before the address counts as down.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// An HTTP/2 PING every `interval`; no answer within `timeout` closes the
@@ -81,6 +83,8 @@ impl Endpoint {
             .keep_alive_interval(keepalive.interval)
             .keep_alive_timeout(keepalive.timeout)
             .keep_alive_while_idle(true)
+            .initial_stream_window_size(windows::STREAM_WINDOW)
+            .initial_connection_window_size(windows::CONNECTION_WINDOW)
             .handshake(TokioIo::new(tcp))
             .await?;
         let closed = tokio::spawn(async move {

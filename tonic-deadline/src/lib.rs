@@ -175,6 +175,7 @@ mod propagate;
 mod request_body;
 mod shutdown;
 mod upstream;
+mod windows;
 
 pub use balance::{Balanced, DEFAULT_REFRESH};
 pub use context::{CallContext, CancelReason, DISCONNECT_TOLERANCE, Stopped, detached};

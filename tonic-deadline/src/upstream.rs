@@ -18,7 +18,7 @@ use hyper_util::{
 use tonic::body::Body;
 use tower::{BoxError, Service};
 
-use crate::propagate::Propagate;
+use crate::{propagate::Propagate, windows};
 
 /// Sends every request to one origin over cleartext HTTP/2 (h2c).
 #[derive(Clone, Debug)]
@@ -39,6 +39,8 @@ impl Http2Client {
         connector.set_nodelay(true);
         let client = Client::builder(TokioExecutor::new())
             .http2_only(true)
+            .http2_initial_stream_window_size(windows::STREAM_WINDOW)
+            .http2_initial_connection_window_size(windows::CONNECTION_WINDOW)
             .build(connector);
         Ok(Http2Client { client, origin })
     }
