@@ -427,7 +427,8 @@ export async function run(base, peer) {
       await fn();
       results.push({ name });
     } catch (error) {
-      results.push({ name, error: `${error?.stack ?? error}` });
+      // The message too: WebKit's stack does not repeat it.
+      results.push({ name, error: error instanceof Error ? `${error.name}: ${error.message}\n${error.stack}` : String(error) });
     }
   }
   return results;
