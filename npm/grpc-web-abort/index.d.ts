@@ -214,7 +214,7 @@ export declare function navigationSignal(): AbortSignal;
 
 /**
  * Loads the WebAssembly module now (optional: the first call loads it).
- * `input`: where the `.wasm` is (a URL, a `Response`, bytes), when not next to this module.
+ * `input`: where the `.wasm` is (a URL, a `Response` or a promise of one, bytes), when not next to this module.
  */
 export default function init(input?: unknown): Promise<void>;
 
