@@ -16,8 +16,8 @@ import { TIERS, methodStats } from "./metrics.mjs";
 import { loadPackage } from "./pkg.mjs";
 import { until } from "./poll.mjs";
 
-const BASE = process.env.DEMO_URL ?? "https://127.0.0.1:47443";
-const METRICS = process.env.METRICS_URL ?? "http://127.0.0.1:47444";
+const BASE = process.env.DEMO_URL ?? "https://127.0.0.1:27443";
+const METRICS = process.env.METRICS_URL ?? "http://127.0.0.1:27444";
 const SPKI = process.env.SPKI;
 const HTTP1 = process.env.HTTP1_URL;
 

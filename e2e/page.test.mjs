@@ -3,7 +3,7 @@
 // page, as seen from /metrics alone. The server is shared with other tests,
 // so every assertion is on this method's series and on deltas.
 //
-// DEMO_URL: the frontend tier's origin (default http://127.0.0.1:47080).
+// DEMO_URL: the frontend tier's origin (default http://127.0.0.1:27080).
 import assert from "node:assert/strict";
 import { mkdir } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
@@ -12,7 +12,7 @@ import { collectErrors, launch } from "./browser.mjs";
 import { TIERS, methodStats } from "./metrics.mjs";
 import { until } from "./poll.mjs";
 
-const BASE = process.env.DEMO_URL ?? "http://127.0.0.1:47080";
+const BASE = process.env.DEMO_URL ?? "http://127.0.0.1:27080";
 const ARTIFACTS = new URL("../artifacts/", import.meta.url);
 
 const watchStats = () => methodStats(BASE, "demo.v1.Updates", "Watch");

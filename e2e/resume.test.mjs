@@ -25,7 +25,7 @@ import { installWatch } from "./resume.watch.mjs";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const DEMO_SERVER = process.env.DEMO_SERVER ?? `${ROOT}target/debug/demo-server`;
-const PORT = Number(process.env.RESUME_PORT ?? 47650);
+const PORT = Number(process.env.RESUME_PORT ?? 27650);
 const FLAKY_PKG = process.env.FLAKY_PKG ?? `${ROOT}target/test-resume/flaky`;
 const DEMO = `http://127.0.0.1:${PORT}`;
 const METRICS = `http://127.0.0.1:${PORT + 1}`;

@@ -8,7 +8,7 @@ Each check asserts what the client got *and* what the server's `/metrics`
 shows at both tiers. The server is shared with other test suites, so checks
 compare counters before and after, and run one at a time.
 
-Usage: python peer_check.py http://127.0.0.1:47080
+Usage: python peer_check.py http://127.0.0.1:27080
 """
 
 import http.client
@@ -22,7 +22,7 @@ import urllib.request
 
 import grpc
 
-BASE = sys.argv.pop(1) if len(sys.argv) > 1 else "http://127.0.0.1:47080"
+BASE = sys.argv.pop(1) if len(sys.argv) > 1 else "http://127.0.0.1:27080"
 HOST, PORT = urllib.parse.urlsplit(BASE).hostname, urllib.parse.urlsplit(BASE).port
 TIERS = ("frontend", "backend")
 

@@ -11,7 +11,7 @@ import { after, before, describe, it } from "node:test";
 import { collectErrors, launch } from "../../e2e/browser.mjs";
 import { serveStatic } from "../../e2e/serve.mjs";
 
-const DEMO = process.env.DEMO_URL ?? "http://127.0.0.1:47080";
+const DEMO = process.env.DEMO_URL ?? "http://127.0.0.1:27080";
 const VARIANT = process.env.VARIANT ?? "grpc-web-abort";
 const INDEX = new URL("index.html", import.meta.url).pathname;
 

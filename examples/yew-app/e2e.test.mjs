@@ -15,7 +15,7 @@ import { TIERS, methodStats } from "../../e2e/metrics.mjs";
 import { until } from "../../e2e/poll.mjs";
 import { serveStatic } from "../../e2e/serve.mjs";
 
-const DEMO = process.env.DEMO_URL ?? "http://127.0.0.1:47080";
+const DEMO = process.env.DEMO_URL ?? "http://127.0.0.1:27080";
 const PKG = process.env.APP_PKG;
 const INDEX = new URL("index.html", import.meta.url).pathname;
 

@@ -29,7 +29,7 @@ import { until } from "../../e2e/poll.mjs";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const root = resolve(here, "../..");
-const server = process.argv[2] ?? "http://127.0.0.1:47080";
+const server = process.argv[2] ?? "http://127.0.0.1:27080";
 const dist = resolve(process.argv[3] ?? join(root, "target/dist"));
 
 const scratch = mkdtempSync(join(tmpdir(), "grpc-web-abort-js-"));

@@ -1,11 +1,11 @@
 // Runs tests/js/api.cases.mjs in Chromium on the demo server's origin, where
 // it imports the built npm package from /pkg/ exactly as a page would.
-// Usage: node tests/js/api.test.mjs http://127.0.0.1:47080
+// Usage: node tests/js/api.test.mjs http://127.0.0.1:27080
 // A second server, tests/js/peer.mjs, runs beside it on another origin.
 import { report, runCases } from "./page.mjs";
 import { startPeer } from "./peer.mjs";
 
-const base = process.argv[2] ?? "http://127.0.0.1:47080";
+const base = process.argv[2] ?? "http://127.0.0.1:27080";
 const peer = await startPeer();
 let results;
 try {

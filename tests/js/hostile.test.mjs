@@ -5,6 +5,6 @@
 // xtask/src/hostile_tests.rs.)
 import { report, runCases } from "./page.mjs";
 
-const base = process.argv[2] ?? "http://127.0.0.1:47097";
+const base = process.argv[2] ?? "http://127.0.0.1:27097";
 const results = await runCases(new URL("./hostile.cases.mjs", import.meta.url), `${base}/hostile/package.json`, base);
 process.exit(report("a hostile server", results) ? 1 : 0);

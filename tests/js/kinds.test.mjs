@@ -16,7 +16,7 @@ const wkt = require("@bufbuild/protobuf/wkt");
 const { protoCamelCase } = require("@bufbuild/protobuf/reflect");
 const { FileDescriptorProtoSchema, FileDescriptorSetSchema } = wkt;
 
-const [base = "http://127.0.0.1:47090", packages = "target/test-packages"] = process.argv.slice(2);
+const [base = "http://127.0.0.1:27090", packages = "target/test-packages"] = process.argv.slice(2);
 const cases = new URL("./kinds.cases.mjs", import.meta.url);
 
 // The descriptors the generated modules register, so both sides read the

@@ -5,7 +5,7 @@
 import { report, runCases } from "./page.mjs";
 import { startPeer } from "./peer.mjs";
 
-const base = process.argv[2] ?? "http://127.0.0.1:47090";
+const base = process.argv[2] ?? "http://127.0.0.1:27090";
 const peer = await startPeer();
 let results;
 try {

@@ -13,7 +13,7 @@ import { collectErrors, launch } from "../../e2e/browser.mjs";
 import { methodStats } from "../../e2e/metrics.mjs";
 import { until } from "../../e2e/poll.mjs";
 
-const base = process.argv[2] ?? "http://127.0.0.1:47080";
+const base = process.argv[2] ?? "http://127.0.0.1:27080";
 let browser;
 let page;
 let errors;

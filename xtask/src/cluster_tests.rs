@@ -16,7 +16,7 @@ use crate::{
 };
 
 /// Where nginx serves browsers in the test.
-const CLUSTER_PORT: u16 = 47843;
+const CLUSTER_PORT: u16 = 27843;
 
 pub fn run() -> anyhow::Result<()> {
     // Built here, so that the wait below is for the cluster's start alone.

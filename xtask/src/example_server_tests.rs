@@ -8,8 +8,8 @@ use crate::{
 };
 
 /// Where the pages are served and where the example listens.
-const PAGE_PORT: u16 = 47300;
-const SERVER_PORT: u16 = 47301;
+const PAGE_PORT: u16 = 27300;
+const SERVER_PORT: u16 = 27301;
 
 pub fn run() -> anyhow::Result<()> {
     exec(&mut command("cargo", &["build", "-p", "countdown"]))?;

@@ -11,7 +11,7 @@ use crate::{
 };
 
 /// Where the TLS frontend listens (the backend takes the next port).
-const TLS_PORT: u16 = 47443;
+const TLS_PORT: u16 = 27443;
 
 /// `http1`: a plain-http demo server's origin, for the control (at most six
 /// streams in flight over HTTP/1.1), where one runs.

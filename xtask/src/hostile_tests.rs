@@ -17,7 +17,7 @@ use anyhow::{Context, bail};
 
 use crate::cmd::{command, exec, root};
 
-const PORT: u16 = 47097;
+const PORT: u16 = 27097;
 
 pub fn run() -> anyhow::Result<()> {
     let out = root().join("target/test-hostile");

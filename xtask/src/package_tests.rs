@@ -15,7 +15,7 @@ use anyhow::{Context, bail};
 
 use crate::cmd::{command, exec, root};
 
-const ECHO_PORT: u16 = 47090;
+const ECHO_PORT: u16 = 27090;
 const TSC: &str = "e2e/node_modules/.bin/tsc";
 
 pub fn run() -> anyhow::Result<()> {

@@ -17,7 +17,7 @@ use crate::{
 
 /// The first of four ports: the demo's frontend, its backend, the proxy,
 /// the flaky server.
-const PORT: u16 = 47150;
+const PORT: u16 = 27150;
 
 pub fn run() -> anyhow::Result<()> {
     // The options' declarations, strict, against the demo's package.

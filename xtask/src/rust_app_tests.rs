@@ -24,7 +24,7 @@ const APP: &str = "examples/yew-app";
 /// wasm-only dependencies the host workspace never builds.
 const TARGET: &str = rust_size::TARGET;
 /// Where the SIGTERM check's `cargo xtask demo` listens (and the next port).
-const DEMO_PORT: u16 = 47380;
+const DEMO_PORT: u16 = 27380;
 
 pub fn run(server_url: &str) -> anyhow::Result<()> {
     for app in [APP, rust_size::APP] {

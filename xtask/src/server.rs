@@ -17,7 +17,7 @@ use crate::cmd::{command, exec, root};
 
 pub struct Server {
     child: Child,
-    /// The frontend tier's origin, e.g. `http://127.0.0.1:47080`.
+    /// The frontend tier's origin, e.g. `http://127.0.0.1:27080`.
     pub url: String,
     /// Both tiers' `/metrics`, over plain HTTP (the backend's port: one
     /// process, one registry), so a check needs no TLS trust.

@@ -16,7 +16,7 @@ const LIBRARIES: [&str; 4] = [
 ];
 
 /// Where the test server's frontend listens (the backend takes the next port).
-const TEST_PORT: u16 = 47080;
+const TEST_PORT: u16 = 27080;
 
 /// The steps that start their own servers, runnable alone.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]

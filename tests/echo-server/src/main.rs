@@ -40,7 +40,7 @@ use tower_http::{
 async fn main() {
     let addr = std::env::args()
         .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:47090".into());
+        .unwrap_or_else(|| "127.0.0.1:27090".into());
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .unwrap_or_else(|e| panic!("cannot listen on {addr}: {e}"));

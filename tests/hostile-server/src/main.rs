@@ -49,7 +49,7 @@ const OVER_LIMIT: u32 = 5 << 20;
 #[tokio::main]
 async fn main() {
     let mut args = std::env::args().skip(1);
-    let addr = args.next().unwrap_or_else(|| "127.0.0.1:47097".into());
+    let addr = args.next().unwrap_or_else(|| "127.0.0.1:27097".into());
     let files = ServeDir::new(args.next().unwrap_or_else(|| ".".into()));
     let listener = tokio::net::TcpListener::bind(&addr)
         .await

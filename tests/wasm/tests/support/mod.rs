@@ -11,7 +11,7 @@ use wasm_bindgen_futures::JsFuture;
 /// The demo server's frontend tier; `cargo xtask test` sets it at build time.
 pub const SERVER: &str = match option_env!("DEMO_SERVER_URL") {
     Some(url) => url,
-    None => "http://127.0.0.1:47080",
+    None => "http://127.0.0.1:27080",
 };
 
 pub const GREETER: &str = "demo.v1.Greeter";

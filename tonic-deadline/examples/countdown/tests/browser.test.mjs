@@ -17,8 +17,8 @@ import { extname, join, normalize } from "node:path";
 import { launch } from "../../../../e2e/browser.mjs";
 
 const { COUNTDOWN_BIN, CLIENT_DIR } = process.env;
-const PAGE_PORT = Number(process.env.PAGE_PORT ?? 47300);
-const SERVER_PORT = Number(process.env.SERVER_PORT ?? 47301);
+const PAGE_PORT = Number(process.env.PAGE_PORT ?? 27300);
+const SERVER_PORT = Number(process.env.SERVER_PORT ?? 27301);
 const ALLOWED = `http://127.0.0.1:${PAGE_PORT}`;
 const REFUSED = `http://localhost:${PAGE_PORT}`; // same pages, another origin
 const SERVER = `http://127.0.0.1:${SERVER_PORT}`;
