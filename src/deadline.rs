@@ -71,15 +71,32 @@ pub(crate) async fn expired(deadline: Deadline) {
         if left.is_zero() {
             return;
         }
-        // Round up to whole milliseconds so a step never ends before the deadline.
-        let step = Duration::from_millis(left.as_micros().div_ceil(1000) as u64).min(MAX_STEP);
-        gloo_timers::future::sleep(step).await;
+        gloo_timers::future::sleep(step(left, MAX_STEP)).await;
     }
+}
+
+/// The next sleep of [`expired`]: whole milliseconds rounded down (the
+/// loop sees to it that nothing ends before the deadline), so a timer that
+/// wakes a fraction early is followed by a 0 ms one, not by a whole extra
+/// millisecond (as rounding up made it: the error came ~1 ms late).
+fn step(left: Duration, max: Duration) -> Duration {
+    Duration::from_millis((left.as_micros() / 1000) as u64).min(max)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn steps_round_down_to_whole_milliseconds() {
+        let max = Duration::from_secs(10);
+        assert_eq!(
+            step(Duration::from_micros(450_300), max),
+            Duration::from_millis(450)
+        );
+        assert_eq!(step(Duration::from_micros(300), max), Duration::ZERO);
+        assert_eq!(step(Duration::from_secs(99), max), max);
+    }
 
     #[test]
     fn remaining_rounds_down_and_saturates_at_zero() {
