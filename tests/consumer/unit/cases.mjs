@@ -216,4 +216,26 @@ export const cases = [
       check(seen.join() === "1,2,3,4", `attempts the handlers saw: ${seen}`);
     },
   ],
+  [
+    "a resumable stream the server ends with OK ends the loop, with no second attempt",
+    async () => {
+      let attempts = 0;
+      const { fetch } = createTestTransport({
+        "demo.v1.Updates": {
+          async *watch() {
+            attempts++;
+            yield { seq: 1n };
+            yield { seq: 2n };
+          },
+        },
+      });
+      const states = [];
+      const seqs = [];
+      const options = { resume: { initialBackoffMs: 1, maxBackoffMs: 5 }, onStateChange: (s) => states.push(s.state) };
+      for await (const u of new UpdatesClient(BASE, { fetch }).watch({}, options)) seqs.push(u.seq);
+      check(seqs.join() === "1,2", `updates ${seqs}`);
+      check(attempts === 1, `${attempts} attempts`);
+      check(states.at(-1) === "closed" && !states.includes("reconnecting"), `states ${states}`);
+    },
+  ],
 ];
