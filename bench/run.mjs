@@ -16,6 +16,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { brotliCompressSync, constants as zlib } from "node:zlib";
 
 import { launch } from "../e2e/browser.mjs";
 import { render } from "./report.mjs";
@@ -24,6 +25,12 @@ import * as stops from "./stops.mjs";
 import { coldStart } from "./coldstart.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** `files` (from the repository's root) concatenated, brotli -q 11: Connect-ES's own size benchmark's measure, beside xtask's gzip -9. */
+async function brotliSize(files) {
+  const bytes = Buffer.concat(await Promise.all(files.map((file) => readFile(path.resolve(here, "..", file)))));
+  return brotliCompressSync(bytes, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: bytes.length } }).length;
+}
 const { values: args } = parseArgs({
   options: {
     base: { type: "string" },
@@ -343,7 +350,10 @@ try {
       ...inputs.versions,
     },
     counts: COUNTS,
-    size: inputs.size,
+    size: {
+      ours: { ...inputs.size.ours, brotli: await brotliSize(inputs.size.ours.files) },
+      connect: { ...inputs.size.connect, brotli: await brotliSize(inputs.size.connect.files) },
+    },
     server: inputs.server,
     overhead: inputs.overhead,
   };
