@@ -129,14 +129,16 @@ fn judge(flags: u8, len: [u8; 4], limit: usize, option: &str) -> Result<(u8, usi
 }
 
 #[cfg(feature = "js-api")]
-/// The trailers frame's `name: value` lines (CRLF-separated), trimmed;
-/// a frame that is not UTF-8 has none.
+/// The trailers frame's `name: value` lines (CRLF-separated), trimmed of
+/// ASCII whitespace (HTTP's is: SP, HTAB, and the CR of CRLF; which also
+/// keeps Unicode's whitespace tables out of the wasm); a frame that is not
+/// UTF-8 has none.
 pub(crate) fn trailer_lines(block: &[u8]) -> impl Iterator<Item = (&str, &str)> {
     std::str::from_utf8(block)
         .unwrap_or_default()
         .split('\n')
         .filter_map(|line| line.split_once(':'))
-        .map(|(name, value)| (name.trim(), value.trim()))
+        .map(|(name, value)| (name.trim_ascii(), value.trim_ascii()))
 }
 
 #[cfg(feature = "js-api")]
