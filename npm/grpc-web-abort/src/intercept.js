@@ -8,9 +8,7 @@
 // throws rejects the call as it is; when it throws before `next`, nothing is
 // sent.
 import { GrpcError } from "./error.js";
-import { deadlineOf, signalsOf } from "./policy.js";
-
-const isObject = (v) => typeof v === "object" && v !== null;
+import { deadlineOf, isObject, pick, signalsOf } from "./policy.js";
 
 /** The interceptors of a call, client's first; a TypeError names a bad one. */
 export function interceptorsOf(defaults, options) {
@@ -99,9 +97,8 @@ export async function interceptUnary(interceptors, method, defaults, options, me
     return { stream: false, message: reply, headers, trailers };
   };
   const response = await chain(interceptors, innermost)(requestOf(method, message, defaults, options));
-  const callback = (name) => (isObject(options) && options[name]) || (isObject(defaults) && defaults[name]);
-  callback("onHeader")?.(response.headers);
-  callback("onTrailer")?.(response.trailers);
+  pick(defaults, options, "onHeader")?.(response.headers);
+  pick(defaults, options, "onTrailer")?.(response.trailers);
   return response.message;
 }
 
@@ -150,7 +147,7 @@ export function interceptStream(interceptors, method, defaults, options, message
     };
     return { stream: true, headers: headers ?? new Headers(), trailers, messages };
   };
-  const onHeader = (isObject(options) && options.onHeader) || (isObject(defaults) && defaults.onHeader);
+  const onHeader = pick(defaults, options, "onHeader");
   let iterator;
   let responseTrailers;
   const ready = (async () => {
@@ -166,8 +163,7 @@ export function interceptStream(interceptors, method, defaults, options, message
       await ready;
       const { done, value } = await iterator.next();
       if (!done) return value;
-      const onTrailer = (isObject(options) && options.onTrailer) || (isObject(defaults) && defaults.onTrailer);
-      onTrailer?.(responseTrailers);
+      pick(defaults, options, "onTrailer")?.(responseTrailers);
       return undefined;
     },
     cancel() {

@@ -29,13 +29,13 @@ const MAX_RETRY_ATTEMPTS = 5;
 const KINDS = ["network", "no-status", "idle"];
 const STREAM_ONLY = ["resume", "idleTimeoutMs", "onStateChange"];
 
-const isObject = (v) => typeof v === "object" && v !== null;
+export const isObject = (v) => typeof v === "object" && v !== null;
 const given = (v) => v !== undefined && v !== null;
 const show = (v) => (typeof v === "string" ? JSON.stringify(v) : typeof v === "bigint" ? `${v}n` : String(v));
 const isCode = (c) => Number.isInteger(c) && c >= 0 && c <= 16;
 
 /** The option `name`: the call's when it has one, else the client's. */
-function pick(defaults, options, name) {
+export function pick(defaults, options, name) {
   if (isObject(options) && given(options[name])) return options[name];
   if (isObject(defaults) && given(defaults[name])) return defaults[name];
   return undefined;
