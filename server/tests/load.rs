@@ -10,12 +10,11 @@ use std::{
     time::{Duration, Instant},
 };
 
-use bytes::{Bytes, BytesMut};
-use prost::Message;
+use bytes::Bytes;
 use support::{
     check, cpu_bound_test, eventually,
     metrics::{Counts, Scrape},
-    raw_call::{RawCall, Transport},
+    raw_call::{RawCall, Transport, frame},
     requests::{HELLO, WATCH, hello},
     two_tiers,
 };
@@ -35,11 +34,7 @@ fn request_body() -> Bytes {
         limit: 0,
         after_seq: 0,
     };
-    let payload = watch.encode_to_vec();
-    let mut frame = BytesMut::from(&[0u8][..]);
-    frame.extend_from_slice(&(payload.len() as u32).to_be_bytes());
-    frame.extend_from_slice(&payload);
-    frame.freeze()
+    frame(&watch)
 }
 
 /// Opens `STREAMS_PER_CONNECTION` streams on one HTTP/2 connection and

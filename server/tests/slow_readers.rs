@@ -10,14 +10,12 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use demo_server::proto::WatchRequest;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use prost::Message;
 use support::{
     metrics::{Counts, Scrape},
-    raw_call::{RawCall, Transport},
+    raw_call::{RawCall, Transport, frame},
     requests::{HELLO, WATCH, hello},
     two_tiers,
 };
@@ -52,15 +50,13 @@ async fn stalled_readers_of_relayed_streams_leave_the_upstream_connection_up() {
         limit: 0,
         after_seq: 0,
     };
-    let mut frame = vec![0];
-    frame.extend_from_slice(&(watch.encoded_len() as u32).to_be_bytes());
-    frame.extend_from_slice(&watch.encode_to_vec());
+    let body = frame(&watch);
     let mut stalled = Vec::new();
     for _ in 0..STALLED {
         let request = http::Request::post(format!("http://{addr}{WATCH}"))
             .header("content-type", "application/grpc")
             .header("te", "trailers")
-            .body(Full::new(Bytes::from(frame.clone())))
+            .body(Full::new(body.clone()))
             .unwrap();
         let response = send.send_request(request).await.unwrap();
         assert_eq!(response.status(), 200);

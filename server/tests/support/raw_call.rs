@@ -52,6 +52,16 @@ pub struct Outcome {
     pub headers: http::HeaderMap,
 }
 
+/// `message` as one gRPC message frame: not compressed, its length, its bytes.
+pub fn frame(message: &impl Message) -> Bytes {
+    let payload = message.encode_to_vec();
+    let mut frame = BytesMut::with_capacity(5 + payload.len());
+    frame.extend_from_slice(&[0]);
+    frame.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+    frame.extend_from_slice(&payload);
+    frame.freeze()
+}
+
 impl RawCall {
     /// Sends `message` to `path` with extra `headers`; the response is read
     /// lazily, so the call can be abandoned before it answers.
@@ -65,11 +75,6 @@ impl RawCall {
         let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
         tcp.set_nodelay(true).unwrap(); // as browsers and gRPC clients do
         let io = TokioIo::new(tcp);
-        let payload = message.encode_to_vec();
-        let mut frame = BytesMut::new();
-        frame.extend_from_slice(&[0]);
-        frame.extend_from_slice(&(payload.len() as u32).to_be_bytes());
-        frame.extend_from_slice(&payload);
         let mut req = http::Request::post(format!("http://{addr}{path}"));
         req = match transport {
             Transport::Native => req
@@ -86,7 +91,7 @@ impl RawCall {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        let req = req.body(Full::new(frame.freeze())).unwrap();
+        let req = req.body(Full::new(frame(message))).unwrap();
         let sent_at;
         let mut frames = None;
         let (conn, response): (JoinHandle<()>, BoxFuture<'static, _>) = match transport {
