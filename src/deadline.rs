@@ -83,7 +83,10 @@ pub(crate) async fn expired(deadline: Deadline) {
 /// timer ends within a millisecond of the deadline, never past it by more
 /// than the browser's own lateness.
 fn step(left: Duration, max: Duration) -> Duration {
-    Duration::from_millis((left.as_micros() / 1000) as u64).min(max)
+    // Seconds and subsecond millis, not `as_millis()`: its u128 links
+    // 128-bit division into the wasm (about 1 KB).
+    let left = left.min(max);
+    Duration::from_millis(left.as_secs() * 1000 + u64::from(left.subsec_millis()))
 }
 
 #[cfg(test)]
