@@ -1,6 +1,6 @@
 //! One tier's HTTP service: gRPC (native and gRPC-Web, HTTP/1.1 and HTTP/2)
 //! for requests whose content type says so, and for everything else
-//! `/metrics`, the npm package at `/pkg/` and the demo page at `/`; CORS
+//! `/metrics`, `/stops` (the stop log), the npm package at `/pkg/` and the demo page at `/`; CORS
 //! around all of it.
 use std::{convert::Infallible, path::PathBuf, sync::Arc};
 
@@ -85,11 +85,14 @@ pub fn service(
         .layer(deadlines)
         .layer(metrics.layer(tier))
         .layer(metrics.summary_layer(tier))
+        .layer(metrics.stop_log().layer(tier))
         .layer(concurrency) // inside the metrics: refused calls are counted
         .service(routes);
     let grpc = ServiceExt::<Request<Body>>::map_response(grpc, |r| r.map(Body::new));
 
-    let mut web = Router::new().route_service("/metrics", metrics.endpoint());
+    let mut web = Router::new()
+        .route_service("/metrics", metrics.endpoint())
+        .route_service("/stops", metrics.stop_log().endpoint());
     if let Some(dirs) = static_dirs {
         web = web
             .nest_service("/pkg", ServeDir::new(&dirs.pkg))

@@ -9,6 +9,7 @@ pub mod accept;
 pub mod app;
 pub mod metrics;
 pub mod services;
+pub mod stop_log;
 pub mod summary;
 pub mod tiers;
 pub mod tls;

@@ -1,5 +1,6 @@
 //! The demo's metrics: tonic-deadline's series in one registry for
-//! `/metrics`, and the per-tier summaries that the `Stats` service streams.
+//! `/metrics`, the per-tier summaries that the `Stats` service streams, and
+//! the stop log (`/stops`).
 use std::{
     collections::BTreeMap,
     sync::{Arc, Mutex},
@@ -9,13 +10,17 @@ use prometheus_client::registry::Registry;
 
 use tonic_deadline::{MetricsEndpoint, OnCallLayer};
 
-use crate::summary::{self, TierSummary};
+use crate::{
+    stop_log::StopLog,
+    summary::{self, TierSummary},
+};
 
 /// One process's series, shared by the tiers it runs.
 pub struct Metrics {
     endpoint: MetricsEndpoint,
     series: tonic_deadline::Metrics,
     tiers: Mutex<BTreeMap<String, Arc<TierSummary>>>,
+    stops: Arc<StopLog>,
 }
 
 impl Default for Metrics {
@@ -26,6 +31,7 @@ impl Default for Metrics {
             endpoint: MetricsEndpoint::new(registry),
             series,
             tiers: Mutex::default(),
+            stops: Arc::default(),
         }
     }
 }
@@ -55,5 +61,10 @@ impl Metrics {
     /// The layer that keeps `tier`'s summary.
     pub fn summary_layer(&self, tier: &str) -> OnCallLayer {
         summary::layer(self.tier(tier))
+    }
+
+    /// When the process's calls stopped, per tier (`/stops`).
+    pub fn stop_log(&self) -> &Arc<StopLog> {
+        &self.stops
     }
 }
