@@ -230,33 +230,34 @@ fn header(name: &str, value: &str) -> Result<(String, String), String> {
 }
 
 /// `[name, value]` pairs of a `Headers` or a plain record of strings.
+/// Plain loops: the iterator adaptors this was written with expanded into
+/// 1.6 KB of wasm, 0.6 KB gzipped (issue 17).
 fn header_entries(headers: &JsValue) -> Result<Vec<(String, String)>, JsValue> {
     let bad = || type_error("CallOptions.headers must be a Headers or a record of strings");
-    let pairs: Vec<JsValue> = if headers.is_instance_of::<web_sys::Headers>() {
-        js_sys::try_iter(headers)
-            .ok()
-            .flatten()
-            .ok_or_else(bad)?
-            .filter_map(Result::ok)
-            .collect()
+    let pairs = if headers.is_instance_of::<web_sys::Headers>() {
+        let all = Array::new();
+        let pairs = js_sys::try_iter(headers).ok().flatten().ok_or_else(bad)?;
+        for pair in pairs.flatten() {
+            all.push(&pair);
+        }
+        all
     } else if headers.is_object() {
-        Object::entries(headers.unchecked_ref()).iter().collect()
+        Object::entries(headers.unchecked_ref())
     } else {
         return Err(bad());
     };
-    pairs
-        .into_iter()
-        .map(|pair| {
-            let pair: Array = pair.unchecked_into();
-            let name = pair.get(0).as_string().ok_or_else(bad)?;
-            let value = pair.get(1).as_string().ok_or_else(|| {
-                type_error(&format!(
-                    "CallOptions.headers: the value of \"{name}\" must be a string"
-                ))
-            })?;
-            Ok((name, value))
-        })
-        .collect()
+    let mut entries = Vec::new();
+    for pair in pairs.iter() {
+        let pair: Array = pair.unchecked_into();
+        let name = pair.get(0).as_string().ok_or_else(bad)?;
+        let Some(value) = pair.get(1).as_string() else {
+            return Err(type_error(&format!(
+                "CallOptions.headers: the value of \"{name}\" must be a string"
+            )));
+        };
+        entries.push((name, value));
+    }
+    Ok(entries)
 }
 
 #[cfg(test)]
