@@ -311,11 +311,11 @@ const epoch = () => performance.timeOrigin + performance.now();
 const calls = new Map();
 let lastId = 0;
 
-function keep(done, extra = {}) {
+function keep(done, begin, extra = {}) {
   const id = ++lastId;
   const settled = done.then(
-    () => ({ resolved: true }),
-    (e) => ({ rejectedAt: epoch(), code: codeOf(e) }),
+    () => ({ resolved: true, begin }),
+    (e) => ({ rejectedAt: epoch(), code: codeOf(e), begin }),
   );
   calls.set(id, { settled, ...extra });
   return id;
@@ -324,8 +324,9 @@ function keep(done, extra = {}) {
 /** Starts a call of `kind` with its own AbortController; resolves once it is mid-way (a stream: its first message). */
 export async function begin({ client, kind }) {
   const ctl = new AbortController();
+  const begin = epoch();
   const call = startCall(clients[client], kind, ctl.signal);
-  const id = keep(call.done, { ctl });
+  const id = keep(call.done, begin, { ctl });
   if (call.first) await call.first;
   return id;
 }
@@ -342,14 +343,32 @@ export function abort(id) {
 export function beginDeadline({ client, ms }) {
   const t0 = epoch();
   const call = clients[client].greeter.sayHello({ name: "bench", delayMs: ms + 5000 }, { timeoutMs: ms });
-  return { id: keep(call), t0 };
+  return { id: keep(call, t0), t0 };
 }
 
-/** How call `id` ended: `{ rejectedAt, code }` (page clock) or `{ resolved: true }`. */
+/** How call `id` ended: `{ rejectedAt, code }` (page clock) or `{ resolved: true }`; with `begin`, when it was started. */
 export async function settled(id) {
   const result = await calls.get(id).settled;
   calls.delete(id);
   return result;
+}
+
+/**
+ * The server's wall clock (its stop log's `now_us`, bench/server-clock.mjs)
+ * − this page's epoch clock, in ms, read inside this page's own fetch round
+ * trip, the shortest of `tries` kept; its uncertainty is half that trip.
+ */
+export async function serverClockOffset(tries = 10) {
+  let best = null;
+  for (let i = 0; i < tries; i++) {
+    const sent = epoch();
+    const response = await fetch("/stops?after=9007199254740991", { cache: "no-store" });
+    if (!response.ok) throw new Error(`GET /stops answered ${response.status}`);
+    const { now_us } = await response.json();
+    const back = epoch();
+    if (best === null || back - sent < best.rtt) best = { rtt: back - sent, offset: now_us / 1000 - (sent + back) / 2 };
+  }
+  return { offset: best.offset, uncertainty: best.rtt / 2 };
 }
 
 /** `n` sequential unary calls; each call's time (ms). */

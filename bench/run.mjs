@@ -200,34 +200,59 @@ function checkCodes(codes, code, count, what) {
   if (others > 0) console.error(`bench: ${what}: ${JSON.stringify(codes)} (tolerated, reported)`);
 }
 
-async function cancels(page, stats) {
+/**
+ * A row's stops from the server's clock (bench/server-clock.mjs): printed
+ * with the mapping's error bound. Calls whose stop the log lacks, and stops
+ * before their t0 by more than the bound (a wrong mapping), fail `--quick`
+ * and are reported by the full run (as the observer's lost calls are).
+ */
+function checkServerClock(sc, count, what) {
+  const m = sc.mapping;
+  const check = m.directCheck.map((d) => `${d.difference.toFixed(3)} (≤ ${d.within.toFixed(3)})`).join(", ");
+  console.error(
+    `bench:   server clock: frontend p50/p99 ${sc.frontend.p50?.toFixed(2)}/${sc.frontend.p99?.toFixed(2)} ms, backend ${sc.backend.p50?.toFixed(2)}/${sc.backend.p99?.toFixed(2)} ms; ` +
+      `mapping ±${m.bound.toFixed(3)} ms, drift ${m.drift.toFixed(3)} ms over ${m.seconds.toFixed(1)} s, vs the page's own fetch ${check}${m.consistent ? "" : " INCONSISTENT"}; ` +
+      `${sc.negative} negative (min ${sc.min?.toFixed(3)} ms, ${sc.beyondBound} beyond the bound), ${sc.lost.length} lost, ${sc.stray} stray`,
+  );
+  const wrong = [];
+  if (sc.lost.length) wrong.push(`stops not in the server's log: ${sc.lost.join("; ")}`);
+  if (sc.beyondBound) wrong.push(`${sc.beyondBound} stops before their t0 by more than the mapping's bound ±${m.bound.toFixed(3)} ms (min ${sc.min.toFixed(3)} ms)`);
+  if (!m.consistent) wrong.push(`the two-hop clock mapping and the page's own disagree: ${JSON.stringify(m.directCheck)}`);
+  if (!wrong.length) return;
+  if (quick || sc.lost.length > count / 20) throw new Error(`${what}: server clock: ${wrong.join("; ")}`);
+  console.error(`bench: ${what}: server clock: ${wrong.join("; ")} (reported)`);
+}
+
+async function cancels(page, stats, base) {
   const out = [];
   for (const kind of ["unary", "stream", "compute"]) {
     for (const client of CLIENTS) {
       const r =
         args.observer === "node"
-          ? await stops.cancelToStop(page, stats, { client, kind, count: COUNTS.cancel })
+          ? await stops.cancelToStop(page, stats, { base, client, kind, count: COUNTS.cancel })
           : await call(page, "cancelToStop", { client, kind, count: COUNTS.cancel });
       if (r.lost.length && (quick || r.lost.length > COUNTS.cancel / 20)) throw new Error(`${client} ${kind}: stops not seen: ${r.lost.join("; ")}`);
       checkCodes(r.codes, 1, COUNTS.cancel, `${client} ${kind}: not every abort ended CANCELLED`);
       console.error(`bench: cancel→stop ${kind} ${client}: frontend p99 ${r.frontend.p99.toFixed(2)} ms, backend p99 ${r.backend.p99.toFixed(2)} ms`);
+      checkServerClock(r.serverClock, COUNTS.cancel, `cancel→stop ${kind} ${client}`);
       out.push(r);
     }
   }
   return out;
 }
 
-async function deadlines(page, stats) {
+async function deadlines(page, stats, base) {
   const out = [];
   for (const [ms, count] of COUNTS.deadlines) {
     for (const client of CLIENTS) {
       const r =
         args.observer === "node"
-          ? await stops.deadline(page, stats, { client, ms, count })
+          ? await stops.deadline(page, stats, { base, client, ms, count })
           : await call(page, "deadline", { client, ms, count });
       if (r.lost.length && (quick || r.lost.length > count / 20)) throw new Error(`${client} ${ms} ms: stops not seen: ${r.lost.join("; ")}`);
       checkCodes(r.codes, 4, count, `${client} ${ms} ms: not every call ended DEADLINE_EXCEEDED`);
       console.error(`bench: deadline ${ms} ms ${client}: rejection p99 +${r.rejected.p99.toFixed(2)} ms, backend stop p99 +${r.backend.p99.toFixed(2)} ms`);
+      checkServerClock(r.serverClock, count, `deadline ${ms} ms ${client}`);
       out.push(r);
     }
   }
@@ -378,11 +403,11 @@ try {
     }
     if (only.includes("cancel")) {
       console.error(`bench: ${protocol}: cancel→stop (observed from ${args.observer === "node" ? "Node" : "the page"})`);
-      t.cancel = await cancels(main.page, stats);
+      t.cancel = await cancels(main.page, stats, base);
     }
     if (only.includes("deadline")) {
       console.error(`bench: ${protocol}: deadlines`);
-      t.deadline = await deadlines(main.page, stats);
+      t.deadline = await deadlines(main.page, stats, base);
     }
     await stats?.stop();
     if (main.errors.length) throw new Error(`page errors: ${main.errors.join("; ")}`);

@@ -2,8 +2,10 @@
 // page starts, aborts and settles each call (bench/page.mjs's begin, abort,
 // beginDeadline, settled), Node watches both tiers on a Stats stream of its
 // own (one for all the rows of a transport) and reads each tier's stop on
-// its clock, t0 mapped from the page's.
+// its clock, t0 mapped from the page's. Beside those, each row's stops as
+// the server's own clock has them (bench/server-clock.mjs): `serverClock`.
 import { clockOffset } from "./monitor.mjs";
+import * as serverClock from "./server-clock.mjs";
 
 const METHOD = { unary: "demo.v1.Greeter/SayHello", stream: "demo.v1.Updates/Watch", compute: "demo.v1.Work/Compute" };
 
@@ -14,10 +16,13 @@ const inPage = (page, name, arg) => page.evaluate(([n, a]) => window.__bench[n](
  * tiers idle: `start(monitor)` starts one and returns `{ id, t0 }` (page
  * clock); then the times from t0 to the rejection (page clock) and to each
  * tier's stop (Node clock, t0 mapped onto it), less `offsetMs`; with the
- * servers' own histogram for `method` over the same calls.
+ * servers' own histogram for `method` over the same calls, and the stops
+ * per call from the server's clock (`base`'s `/stops`).
  */
-async function stopsPerCall(page, monitor, { count, method, mustStart, offsetMs = 0, start }) {
+async function stopsPerCall(page, monitor, { base, count, method, mustStart, offsetMs = 0, start }) {
   const before = await inPage(page, "histograms");
+  const row = await serverClock.beginRow(page, base);
+  const calls = [];
   // Calibrated per row: the two clocks may drift apart over a run, not over a row.
   const clock = await clockOffset(page);
   const rejected = [];
@@ -32,6 +37,7 @@ async function stopsPerCall(page, monitor, { count, method, mustStart, offsetMs 
     const stops = await monitor.stops(t0 - clock.offset, mustStart).catch((e) => e);
     const end = await inPage(page, "settled", id);
     if (end.resolved) throw new Error(`call ${i} ended without error`);
+    calls.push({ begin: end.begin, t0, offsetMs });
     codes[end.code] = (codes[end.code] ?? 0) + 1;
     rejected.push(end.rejectedAt - t0 - offsetMs);
     if (stops instanceof Error) {
@@ -42,6 +48,7 @@ async function stopsPerCall(page, monitor, { count, method, mustStart, offsetMs 
     backend.push(stops.backend - offsetMs);
   }
   const summary = (values) => inPage(page, "summary", values);
+  const server = await serverClock.endRow(page, row, calls, method);
   return {
     observer: "node",
     clock,
@@ -55,12 +62,20 @@ async function stopsPerCall(page, monitor, { count, method, mustStart, offsetMs 
       ([b, m]) => window.__bench.histograms().then((after) => window.__bench.histogramDelta(b, after, m)),
       [before, method],
     ),
+    serverClock: {
+      ...server,
+      frontend: await summary(server.frontend),
+      backend: await summary(server.backend),
+      frontendSeen: await summary(server.frontendSeen),
+      backendSeen: await summary(server.backendSeen),
+    },
   };
 }
 
 /** cancel→stop: each call aborted once a snapshot shows both tiers busy (a stream: after its first message too). */
-export async function cancelToStop(page, monitor, { client, kind, count }) {
+export async function cancelToStop(page, monitor, { base, client, kind, count }) {
   const measured = await stopsPerCall(page, monitor, {
+    base,
     count,
     method: METHOD[kind],
     mustStart: false,
@@ -74,8 +89,9 @@ export async function cancelToStop(page, monitor, { client, kind, count }) {
 }
 
 /** Deadline precision: SayHello that would take `ms` + 5 s, with `timeoutMs` = `ms`. */
-export async function deadline(page, monitor, { client, ms, count }) {
+export async function deadline(page, monitor, { base, client, ms, count }) {
   const measured = await stopsPerCall(page, monitor, {
+    base,
     count,
     method: METHOD.unary,
     mustStart: true,
