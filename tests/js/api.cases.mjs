@@ -176,6 +176,7 @@ export async function run(base, peer) {
     controller.abort(reason);
     const error = await call;
     assert(error instanceof GrpcError && error instanceof Error, "instanceof GrpcError and Error");
+    assert(GrpcError.name === "GrpcError" && error.constructor === GrpcError, `the class is named ${GrpcError.name}`);
     assert(error.name === "GrpcError" && error.code === Code.CANCELLED && error.codeName === "CANCELLED", `${error.name} ${error.code} ${error.codeName}`);
     assert(error.cause === reason, "cause is the abort reason");
     assert(error.metadata instanceof Headers, "metadata is Headers");

@@ -4,6 +4,9 @@
 import { Code } from "./code.js";
 
 export class GrpcError extends Error {
+  // The shipped bundle minifies names (xtask/src/pkg.rs); this one is API.
+  static name = "GrpcError";
+
   /**
    * `new GrpcError(code, message, { metadata, cause })`, e.g. in a test
    * handler or an interceptor. (The runtime's own calls pass
