@@ -150,15 +150,16 @@ pub fn field_mask_from_json(text: &str) -> Result<Vec<String>, &'static str> {
     if text.is_empty() {
         return Ok(Vec::new());
     }
-    text.split(',')
-        .map(|p| {
-            if p.is_empty() || p.contains('_') {
-                Err("comma-separated lowerCamelCase paths")
-            } else {
-                Ok(field_mask_path(p))
-            }
-        })
-        .collect()
+    // A plain loop: `collect()` of `Result`s through `map` was 0.7 KB of
+    // adaptor code in the package (issue 17).
+    let mut paths = Vec::new();
+    for p in text.split(',') {
+        if p.is_empty() || p.contains('_') {
+            return Err("comma-separated lowerCamelCase paths");
+        }
+        paths.push(field_mask_path(p));
+    }
+    Ok(paths)
 }
 
 fn field_mask_path(camel: &str) -> String {
