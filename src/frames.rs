@@ -134,10 +134,9 @@ fn judge(flags: u8, len: [u8; 4], limit: usize, option: &str) -> Result<(u8, usi
 /// keeps Unicode's whitespace tables out of the wasm); a frame that is not
 /// UTF-8 has none.
 pub(crate) fn trailer_lines(block: &[u8]) -> impl Iterator<Item = (&str, &str)> {
-    std::str::from_utf8(block)
-        .unwrap_or_default()
-        .split('\n')
-        .filter_map(|line| line.split_once(':'))
+    let text = std::str::from_utf8(block).unwrap_or_default();
+    crate::ascii::split(text, b'\n')
+        .filter_map(|line| crate::ascii::split_once(line, b':'))
         .map(|(name, value)| (name.trim_ascii(), value.trim_ascii()))
 }
 

@@ -36,6 +36,8 @@
 //!   the global allocator).
 mod abort;
 mod abort_reason;
+#[cfg(feature = "js-api")]
+mod ascii;
 mod body;
 mod browser;
 mod channel;

@@ -1,6 +1,8 @@
 //! The text forms of the well-known types in the proto3 JSON mapping:
 //! Timestamp (RFC 3339), Duration (`"1.5s"`), FieldMask (`"a,b.c"`) and
 //! base64 for bytes. Pure functions, so the rules are tested on the host.
+use crate::ascii;
+
 /// 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z, the range JSON allows.
 const MIN_SECONDS: i64 = -62_135_596_800;
 const MAX_SECONDS: i64 = 253_402_300_799;
@@ -106,11 +108,11 @@ pub fn parse_duration(text: &str) -> Result<(i64, i32), &'static str> {
         Some(rest) => (true, rest),
         None => (false, body),
     };
-    let (whole, frac) = body.split_once('.').unwrap_or((body, ""));
+    let (whole, frac) = ascii::split_once(body, b'.').unwrap_or((body, ""));
     if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) {
         return Err(BAD);
     }
-    if body.contains('.') && frac.is_empty() {
+    if ascii::contains(body, b'.') && frac.is_empty() {
         return Err(BAD);
     }
     const RANGE: &str = "a duration within 10000 years";
@@ -153,8 +155,8 @@ pub fn field_mask_from_json(text: &str) -> Result<Vec<String>, &'static str> {
     // A plain loop: `collect()` of `Result`s through `map` was 0.7 KB of
     // adaptor code in the package (issue 17).
     let mut paths = Vec::new();
-    for p in text.split(',') {
-        if p.is_empty() || p.contains('_') {
+    for p in ascii::split(text, b',') {
+        if p.is_empty() || ascii::contains(p, b'_') {
             return Err("comma-separated lowerCamelCase paths");
         }
         paths.push(field_mask_path(p));

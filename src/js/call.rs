@@ -64,7 +64,7 @@ pub(crate) fn prepare(
     }
     Ok(Prepared {
         output,
-        url: format!("{}{path}", base_url.trim_end_matches('/')),
+        url: format!("{}{path}", crate::ascii::trim_end(base_url, b'/')),
         schema,
         body,
         options,

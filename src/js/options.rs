@@ -208,11 +208,14 @@ fn deadline_from_ms(epoch_ms: f64) -> Result<f64, String> {
 /// A header the browser will send as given: the name an HTTP token, the
 /// value visible ASCII, spaces and tabs (no line breaks).
 fn header(name: &str, value: &str) -> Result<(String, String), String> {
-    const SEPARATORS: &[u8] = b"!#$%&'*+-.^_`|~";
-    let token = !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || SEPARATORS.contains(&b));
+    // RFC 9110's tchar; a `match`, as a slice's `contains` would bring
+    // `memchr` into the package (issue 17).
+    let tchar = |b: u8| {
+        b.is_ascii_alphanumeric()
+            || matches!(b, b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+')
+            || matches!(b, b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~')
+    };
+    let token = !name.is_empty() && name.bytes().all(tchar);
     if !token {
         return Err(format!(
             "CallOptions.headers: \"{name}\" is not a valid header name"

@@ -3,6 +3,8 @@
 use js_sys::{Array, BigInt, JsString, Object, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue, prelude::wasm_bindgen};
 
+use crate::ascii;
+
 /// A value that stands for "unset": `undefined` or `null`.
 pub(crate) fn is_unset(value: &JsValue) -> bool {
     value.is_undefined() || value.is_null()
@@ -90,9 +92,12 @@ pub(crate) fn number_from_text(text: &str) -> Option<f64> {
 /// Whether `text` is a JSON number, not `"Infinity"`, `" 1"` or `"0x10"`.
 fn is_json_number(text: &str) -> bool {
     let body = text.strip_prefix('-').unwrap_or(text);
-    let mantissa_end = body.find(['e', 'E']).unwrap_or(body.len());
+    let mantissa_end = body
+        .bytes()
+        .position(|b| b == b'e' || b == b'E')
+        .unwrap_or(body.len());
     let (mantissa, exponent) = body.split_at(mantissa_end);
-    let (whole, frac) = mantissa.split_once('.').unwrap_or((mantissa, "0"));
+    let (whole, frac) = ascii::split_once(mantissa, b'.').unwrap_or((mantissa, "0"));
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     let exponent_ok = exponent.is_empty() || {
         let e = &exponent[1..];

@@ -1,0 +1,78 @@
+//! Text split and trimmed at ASCII bytes. The codec's and the trailers'
+//! separators are all ASCII, and `str`'s own `split`/`split_once`/`find`
+//! with a `char` pattern bring core's UTF-8 char searcher and `memchr`
+//! into the package (issue 17). A byte below 0x80 is never inside a
+//! multi-byte character, so every split here falls on a char boundary.
+
+/// `text` before and after the first `byte`.
+pub(crate) fn split_once(text: &str, byte: u8) -> Option<(&str, &str)> {
+    let at = position(text, byte)?;
+    Some((&text[..at], &text[at + 1..]))
+}
+
+/// Whether `text` holds `byte`.
+pub(crate) fn contains(text: &str, byte: u8) -> bool {
+    position(text, byte).is_some()
+}
+
+/// Where the first `byte` is in `text`.
+pub(crate) fn position(text: &str, byte: u8) -> Option<usize> {
+    text.bytes().position(|b| b == byte)
+}
+
+/// The pieces of `text` between `byte`s, as `str::split` gives them (an
+/// empty piece between two separators, and at either end).
+pub(crate) fn split(text: &str, byte: u8) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let piece = rest?;
+        Some(match split_once(piece, byte) {
+            Some((head, tail)) => {
+                rest = Some(tail);
+                head
+            }
+            None => {
+                rest = None;
+                piece
+            }
+        })
+    })
+}
+
+/// `text` without the `byte`s it ends with.
+pub(crate) fn trim_end(text: &str, byte: u8) -> &str {
+    let mut end = text.len();
+    while end > 0 && text.as_bytes()[end - 1] == byte {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn as_str_splits_and_trims() {
+        for (text, byte) in [
+            ("a,b,,c", b','),
+            ("", b','),
+            (",", b','),
+            ("é,ü,", b','),
+            ("k: v\r\nx:y", b'\n'),
+        ] {
+            let ours: Vec<_> = split(text, byte).collect();
+            let core: Vec<_> = text.split(byte as char).collect();
+            assert_eq!(ours, core, "{text:?}");
+            assert_eq!(
+                split_once(text, byte),
+                text.split_once(byte as char),
+                "{text:?}"
+            );
+            assert_eq!(contains(text, byte), text.contains(byte as char));
+        }
+        for text in ["", "/", "a//", "a/b", "é/"] {
+            assert_eq!(trim_end(text, b'/'), text.trim_end_matches('/'));
+        }
+    }
+}
