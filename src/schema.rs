@@ -383,7 +383,7 @@ impl Raw {
     fn resolve(self) -> Result<Schema, SchemaError> {
         // Linear look-ups: done once per package, and a hash map's code
         // would outweigh them.
-        let full = |name: &str| name.strip_prefix('.').unwrap_or(name).to_string();
+        let full = |name: &str| name.strip_prefix(".").unwrap_or(name).to_string();
         let message_names: Vec<String> = self
             .messages
             .iter()
@@ -524,19 +524,19 @@ fn raw_field(bytes: &[u8]) -> Result<RawField, SchemaError> {
 /// only, as protoc's `ToJsonName` (proto identifiers are ASCII; Unicode
 /// case tables would add 3 KB to the package).
 pub fn json_name(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
+    // Byte by byte (no char decoding and encoding in the package): only
+    // ASCII bytes change, so the result is as valid UTF-8 as `name`.
+    let mut out = Vec::with_capacity(name.len());
     let mut upper = false;
-    for c in name.chars() {
-        if c == '_' {
+    for b in name.bytes() {
+        if b == b'_' {
             upper = true;
-        } else if upper {
-            out.push(c.to_ascii_uppercase());
-            upper = false;
         } else {
-            out.push(c);
+            out.push(if upper { b.to_ascii_uppercase() } else { b });
+            upper = false;
         }
     }
-    out
+    String::from_utf8(out).unwrap_or_default()
 }
 
 fn wkt(full_name: &str) -> Option<Wkt> {
@@ -622,6 +622,9 @@ mod tests {
     fn json_names_follow_protoc() {
         assert_eq!(json_name("foo_bar_baz"), "fooBarBaz");
         assert_eq!(json_name("n"), "n");
+        assert_eq!(json_name("_a__b_"), "AB");
+        // Byte by byte, non-ASCII letters pass through unchanged.
+        assert_eq!(json_name("straße_über"), "straßeüber");
     }
 
     #[test]

@@ -50,7 +50,7 @@ pub fn parse_timestamp(text: &str) -> Result<(i64, i32), &'static str> {
     }
     let mut rest = &text[19..];
     let mut nanos = 0;
-    if let Some(frac) = rest.strip_prefix('.') {
+    if let Some(frac) = rest.strip_prefix(".") {
         let len = frac.bytes().take_while(u8::is_ascii_digit).count();
         if len == 0 {
             return Err(BAD);
@@ -103,8 +103,8 @@ pub fn format_duration(seconds: i64, nanos: i32) -> Result<String, &'static str>
 
 pub fn parse_duration(text: &str) -> Result<(i64, i32), &'static str> {
     const BAD: &str = "a duration such as \"1.5s\"";
-    let body = text.strip_suffix('s').ok_or(BAD)?;
-    let (negative, body) = match body.strip_prefix('-') {
+    let body = text.strip_suffix("s").ok_or(BAD)?;
+    let (negative, body) = match body.strip_prefix("-") {
         Some(rest) => (true, rest),
         None => (false, body),
     };
@@ -165,16 +165,15 @@ pub fn field_mask_from_json(text: &str) -> Result<Vec<String>, &'static str> {
 }
 
 fn field_mask_path(camel: &str) -> String {
-    let mut out = String::with_capacity(camel.len() + 4);
-    for c in camel.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('_');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
+    // Byte by byte, as `schema::json_name`: only ASCII bytes change.
+    let mut out = Vec::with_capacity(camel.len() + 4);
+    for b in camel.bytes() {
+        if b.is_ascii_uppercase() {
+            out.push(b'_');
         }
+        out.push(b.to_ascii_lowercase());
     }
-    out
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Base64 in, with either alphabet (standard or URL-safe), padded or not.
@@ -182,7 +181,7 @@ fn field_mask_path(camel: &str) -> String {
 /// times the size of these lines in the package.
 pub fn decode_base64(text: &str) -> Result<Vec<u8>, &'static str> {
     const BAD: &str = "base64";
-    let body = text.trim_end_matches('=');
+    let body = ascii::trim_end(text, b'=');
     if text.len() - body.len() > 2 || body.len() % 4 == 1 {
         return Err(BAD);
     }

@@ -379,7 +379,7 @@ impl Encoder<'_> {
             }
             (n < 0.0, n.abs() as u64)
         } else if let Some(text) = bigint_decimal(value).or_else(|| value.as_string()) {
-            let body = text.strip_prefix('-').unwrap_or(&text);
+            let body = text.strip_prefix("-").unwrap_or(&text);
             if body.is_empty() || !body.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(self.expected("an integer", value));
             }
@@ -387,7 +387,7 @@ impl Encoder<'_> {
             let magnitude = body
                 .parse::<u64>()
                 .map_err(|_| self.expected(range.text(), value))?;
-            (text.starts_with('-'), magnitude)
+            (text.starts_with("-"), magnitude)
         } else {
             return Err(self.expected("an integer", value));
         };

@@ -91,7 +91,7 @@ pub(crate) fn number_from_text(text: &str) -> Option<f64> {
 
 /// Whether `text` is a JSON number, not `"Infinity"`, `" 1"` or `"0x10"`.
 fn is_json_number(text: &str) -> bool {
-    let body = text.strip_prefix('-').unwrap_or(text);
+    let body = text.strip_prefix("-").unwrap_or(text);
     let mantissa_end = body
         .bytes()
         .position(|b| b == b'e' || b == b'E')
@@ -101,7 +101,7 @@ fn is_json_number(text: &str) -> bool {
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     let exponent_ok = exponent.is_empty() || {
         let e = &exponent[1..];
-        digits(e.strip_prefix(['+', '-']).unwrap_or(e))
+        digits(e.strip_prefix("+").or(e.strip_prefix("-")).unwrap_or(e))
     };
     digits(whole) && digits(frac) && exponent_ok
 }
