@@ -21,7 +21,7 @@ function scCount(sc) {
 
 /** Stops before t0 as measured (never clamped): "0", or "2 (min −0.31)". */
 function scNegative(sc) {
-  return sc.negative ? `**${sc.negative}** (min ${f(sc.min)}${sc.beyondBound ? `, ${sc.beyondBound} beyond ±` : ""})` : "0";
+  return sc.negative ? `${sc.negative} (min ${f(sc.min)}${sc.beyondBound ? `, **${sc.beyondBound} impossibly early**` : ""})` : "0";
 }
 
 /** The mapping: its bound, and whether the page's own fetch agreed. */
@@ -198,8 +198,8 @@ server clock) it started; a call without exactly one is **lost** (reported,
 fatal for \`--quick\`, never counted as 0). "abort → server saw it" is
 the tier's stop less its own cancel-to-stop: when it noticed the
 disconnect. "stops before t0" counts stops mapped before the abort, as
-measured (not clamped): within the bound they are the mapping's noise,
-beyond it the mapping is wrong. No observer's latency is in these figures,
+measured (not clamped): within the bound they are the mapping's noise;
+beyond it (**impossibly early**) the mapping is wrong. No observer's latency is in these figures,
 so they are the precise measure, and **the goals are judged on them**; the
 observer's rows stay beside them as the view from outside.
 
@@ -270,7 +270,11 @@ no sample at that tier, because every call there ended on the other tier's
 DEADLINE_EXCEEDED before its own deadline fired). From the server's clock:
 each tier's logged stop − (t0 + the deadline), t0 mapped as in §3, and when
 the tier's own deadline fired (or, at the backend, the frontend's
-cancellation reached it) − (t0 + the deadline): the request's transit.
+cancellation reached it) − (t0 + the deadline). Stops *before* the page's
+deadline are possible here, by up to 1 ms: both clients count deadlines in
+whole ms (\`grpc-timeout\`'s "…m" of what remains, the browser's timers; ours
+ends a call with less than 1 ms left), so only a stop more than 1 ms + the
+mapping's bound early would be impossible.
 
 ${deadlineTables.join("\n")}`);
   for (const [protocol, worstDeadline, server] of deadlineGoals) {

@@ -212,11 +212,11 @@ function checkServerClock(sc, count, what) {
   console.error(
     `bench:   server clock: frontend p50/p99 ${sc.frontend.p50?.toFixed(2)}/${sc.frontend.p99?.toFixed(2)} ms, backend ${sc.backend.p50?.toFixed(2)}/${sc.backend.p99?.toFixed(2)} ms; ` +
       `mapping ±${m.bound.toFixed(3)} ms, drift ${m.drift.toFixed(3)} ms over ${m.seconds.toFixed(1)} s, vs the page's own fetch ${check}${m.consistent ? "" : " INCONSISTENT"}; ` +
-      `${sc.negative} negative (min ${sc.min?.toFixed(3)} ms, ${sc.beyondBound} beyond the bound), ${sc.lost.length} lost, ${sc.stray} stray`,
+      `${sc.negative} negative (min ${sc.min?.toFixed(3)} ms, ${sc.beyondBound} before ${sc.earliest} ms − the bound), ${sc.lost.length} lost, ${sc.stray} stray`,
   );
   const wrong = [];
   if (sc.lost.length) wrong.push(`stops not in the server's log: ${sc.lost.join("; ")}`);
-  if (sc.beyondBound) wrong.push(`${sc.beyondBound} stops before their t0 by more than the mapping's bound ±${m.bound.toFixed(3)} ms (min ${sc.min.toFixed(3)} ms)`);
+  if (sc.beyondBound) wrong.push(`${sc.beyondBound} stops earlier than they can be (${sc.earliest} ms) by more than the mapping's bound ±${m.bound.toFixed(3)} ms (min ${sc.min.toFixed(3)} ms)`);
   if (!m.consistent) wrong.push(`the two-hop clock mapping and the page's own disagree: ${JSON.stringify(m.directCheck)}`);
   if (!wrong.length) return;
   if (quick || sc.lost.length > count / 20) throw new Error(`${what}: server clock: ${wrong.join("; ")}`);

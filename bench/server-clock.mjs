@@ -70,9 +70,11 @@ export async function beginRow(page, base) {
  * in order; t0 + offsetMs is the moment the work should stop from: the
  * abort, or the deadline). Per tier: `t0 + offsetMs → stopped` per call
  * (server clock), and `→ the server saw it` (its stop less its own
- * cancel-to-stop).
+ * cancel-to-stop). `earliestMs`: the earliest a stop can be, causally,
+ * relative to t0 + offsetMs (0 after an abort); a stop mapped earlier than
+ * that by more than the mapping's bound means the mapping is wrong.
  */
-export async function endRow(page, row, calls, method) {
+export async function endRow(page, row, calls, method, earliestMs = 0) {
   const after = await calibrate(page, row.base);
   const { before } = row;
   // The observer saw the last call stop an instant before the log had it,
@@ -127,12 +129,13 @@ export async function endRow(page, row, calls, method) {
     out[tier] = stopped;
     out[`${tier}Seen`] = seen;
   }
-  // A stop before its t0 by more than the bound: the mapping is wrong.
-  // Reported as measured, never clamped.
+  // A stop before its t0 (as measured, never clamped), and before the
+  // earliest it could be by more than the bound: then the mapping is wrong.
   const all = [...out.frontend, ...out.backend];
   out.negative = all.filter((x) => x < 0).length;
   out.min = all.length ? Math.min(...all) : null;
-  out.beyondBound = all.filter((x) => x < -bound).length;
+  out.earliest = earliestMs;
+  out.beyondBound = all.filter((x) => x < earliestMs - bound).length;
   if (problems.length) out.lost.push(...problems);
   return out;
 }

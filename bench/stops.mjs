@@ -19,7 +19,7 @@ const inPage = (page, name, arg) => page.evaluate(([n, a]) => window.__bench[n](
  * servers' own histogram for `method` over the same calls, and the stops
  * per call from the server's clock (`base`'s `/stops`).
  */
-async function stopsPerCall(page, monitor, { base, count, method, mustStart, offsetMs = 0, start }) {
+async function stopsPerCall(page, monitor, { base, count, method, mustStart, offsetMs = 0, earliestMs = 0, start }) {
   const before = await inPage(page, "histograms");
   const row = await serverClock.beginRow(page, base);
   const calls = [];
@@ -48,7 +48,7 @@ async function stopsPerCall(page, monitor, { base, count, method, mustStart, off
     backend.push(stops.backend - offsetMs);
   }
   const summary = (values) => inPage(page, "summary", values);
-  const server = await serverClock.endRow(page, row, calls, method);
+  const server = await serverClock.endRow(page, row, calls, method, earliestMs);
   return {
     observer: "node",
     clock,
@@ -96,6 +96,10 @@ export async function deadline(page, monitor, { base, client, ms, count }) {
     method: METHOD.unary,
     mustStart: true,
     offsetMs: ms,
+    // Deadlines are whole ms on both clients' side (grpc-timeout's "…m",
+    // browsers' timers; ours ends a call with less than 1 ms left), so a
+    // call may end up to 1 ms before t0 + ms, causally.
+    earliestMs: -1,
     start: () => inPage(page, "beginDeadline", { client, ms }),
   });
   return { client, ms, ...measured };

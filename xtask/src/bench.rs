@@ -2,7 +2,8 @@
 //! headless Chromium page against one demo server over HTTP/1.1 and then
 //! against a second one over HTTP/2 with TLS (`bench/run.mjs` drives the
 //! page, `bench/page.mjs` runs in it; cancel→stop and deadlines are observed
-//! from Node, `bench/monitor.mjs`), the cold start of a bundled app
+//! from Node, `bench/monitor.mjs`, and timed per call from the server's own
+//! clock, `bench/server-clock.mjs`), the cold start of a bundled app
 //! (`bench/coldstart.mjs`, loopback and emulated slow 4G), plus the server's
 //! own layer overhead (`server/benches/overhead.rs`). Writes
 //! `target/bench/results.json` and `BENCHMARKS.md`. `--quick` runs the same
