@@ -3,6 +3,8 @@
 //! with a `char` pattern bring core's UTF-8 char searcher and `memchr`
 //! into the package (issue 17). A byte below 0x80 is never inside a
 //! multi-byte character, so every split here falls on a char boundary.
+//! Decimal digits are read here too: one loop instead of `str::parse` for
+//! each of `i32`, `u32`, `i64` and `u64`, each its own copy (issue 17).
 
 /// `text` before and after the first `byte`.
 pub(crate) fn split_once(text: &str, byte: u8) -> Option<(&str, &str)> {
@@ -39,6 +41,22 @@ pub(crate) fn split(text: &str, byte: u8) -> impl Iterator<Item = &str> {
     })
 }
 
+/// `text` as a decimal number: ASCII digits only (no sign), at least one;
+/// `None` past `u64::MAX`.
+pub(crate) fn decimal(text: &str) -> Option<u64> {
+    if text.is_empty() {
+        return None;
+    }
+    let mut value: u64 = 0;
+    for b in text.bytes() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        value = value.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    Some(value)
+}
+
 /// `text` without the `byte`s it ends with.
 pub(crate) fn trim_end(text: &str, byte: u8) -> &str {
     let mut end = text.len();
@@ -53,7 +71,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn as_str_splits_and_trims() {
+    fn agree_with_str_and_parse() {
         for (text, byte) in [
             ("a,b,,c", b','),
             ("", b','),
@@ -70,6 +88,23 @@ mod tests {
                 "{text:?}"
             );
             assert_eq!(contains(text, byte), text.contains(byte as char));
+        }
+        for text in [
+            "0",
+            "007",
+            "18446744073709551615",
+            "18446744073709551616",
+            "",
+            "+1",
+            "-1",
+            "1 ",
+            "١",
+        ] {
+            assert_eq!(
+                decimal(text),
+                text.parse::<u64>().ok().filter(|_| !text.starts_with('+')),
+                "{text:?}"
+            );
         }
         for text in ["", "/", "a//", "a/b", "é/"] {
             assert_eq!(trim_end(text, b'/'), text.trim_end_matches('/'));

@@ -116,7 +116,9 @@ pub fn parse_duration(text: &str) -> Result<(i64, i32), &'static str> {
         return Err(BAD);
     }
     const RANGE: &str = "a duration within 10000 years";
-    let seconds: i64 = whole.parse().map_err(|_| RANGE)?;
+    let seconds = ascii::decimal(whole)
+        .and_then(|s| i64::try_from(s).ok())
+        .ok_or(RANGE)?;
     let nanos = parse_nanos(frac).ok_or(BAD)?;
     if seconds > MAX_DURATION_SECONDS {
         return Err(RANGE);
@@ -227,15 +229,13 @@ fn parse_nanos(frac: &str) -> Option<i32> {
     if frac.is_empty() {
         return Some(0);
     }
-    let value: i32 = frac.parse().ok()?;
+    // At most 9 digits: under 10^9, so it fits.
+    let value = ascii::decimal(frac)? as i32;
     Some(value * 10i32.pow(9 - frac.len() as u32))
 }
 
 fn digits(text: &str) -> Option<u32> {
-    text.bytes()
-        .all(|b| b.is_ascii_digit())
-        .then(|| text.parse().ok())
-        .flatten()
+    ascii::decimal(text).and_then(|n| u32::try_from(n).ok())
 }
 
 fn days_in_month(y: u32, m: u32) -> u32 {

@@ -384,9 +384,8 @@ impl Encoder<'_> {
                 return Err(self.expected("an integer", value));
             }
             // More digits than any 64-bit value: out of range, not unparseable.
-            let magnitude = body
-                .parse::<u64>()
-                .map_err(|_| self.expected(range.text(), value))?;
+            let magnitude =
+                crate::ascii::decimal(body).ok_or_else(|| self.expected(range.text(), value))?;
             (text.starts_with("-"), magnitude)
         } else {
             return Err(self.expected("an integer", value));
