@@ -263,8 +263,12 @@ ${serverTable}`;
 deadline and no signal. Observed from outside, page clock: t0 just before the call,
 "rejected − deadline" = rejection − t0 − deadline; "stopped − deadline" = the
 arrival of the first \`Stats\` snapshot (as in §3) showing the tier back at
-zero, after one showing the call, − t0 − deadline (an upper bound). The server's own deadline starts when it reads \`grpc-timeout\`, a little
-after t0, so its stop lands a little after the page's deadline. Last column:
+zero, after one showing the call, − t0 − deadline (an upper bound). Ours
+sends what remains of the deadline as \`grpc-timeout\`, so the server's
+deadline falls at about the page's; Connect-ES sends \`timeoutMs\` as given,
+so its server's deadline falls the request's transit after the page's, and
+its calls end at the page's own abort at the deadline, which the server
+takes for the deadline. Last column:
 the servers' histogram (their clock: deadline fired → work stopped; "≤–":
 no sample at that tier, because every call there ended on the other tier's
 DEADLINE_EXCEEDED before its own deadline fired). From the server's clock:
