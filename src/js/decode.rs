@@ -6,6 +6,8 @@
 //! The decoder builds its values through [`Build`]: JS values in the
 //! browser ([`Js`]), plain Rust values in the host's fuzz tests, so the
 //! code that reads a server's bytes is the code those tests run.
+use std::borrow::Cow;
+
 use js_sys::{Array, BigInt, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -16,7 +18,10 @@ use crate::{
     wkt,
 };
 
-type Result<T> = std::result::Result<T, String>;
+/// What is wrong with the bytes. Most errors are fixed texts: a `Cow`
+/// borrows them where a `String` would copy each one into the heap, code
+/// repeated at every `?` (issue 17).
+type Result<T> = std::result::Result<T, Cow<'static, str>>;
 
 /// Decodes `bytes` as the message `index` of `schema`.
 pub(crate) fn decode(schema: &Schema, index: usize, bytes: &[u8]) -> Result<JsValue> {
@@ -265,7 +270,8 @@ impl<B: Build> Decoder<'_, B> {
             return Err(format!(
                 "{}: a map entry is a key and a value",
                 self.schema.messages[entry].full_name
-            ));
+            )
+            .into());
         };
         let mut key = None;
         let mut value = None;
@@ -515,7 +521,7 @@ fn expect(wire_type: u8, wanted: u8) -> Result<()> {
     if wire_type == wanted {
         Ok(())
     } else {
-        Err(format!("wire type {wire_type} where {wanted} was expected"))
+        Err(format!("wire type {wire_type} where {wanted} was expected").into())
     }
 }
 
