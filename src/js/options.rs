@@ -64,7 +64,7 @@ impl CallOptions {
                 Some(date) => date.get_time(),
                 None => deadline.as_f64().unwrap_or(f64::NAN),
             };
-            options.deadline_epoch_ms = Some(deadline_from_ms(ms).map_err(fail)?);
+            options.deadline_epoch_ms = Some(deadline_from_ms(ms).map_err(type_error)?);
         }
         if let Some(headers) = get("headers") {
             for (name, value) in header_entries(&headers)? {
@@ -179,9 +179,9 @@ fn type_of(value: &JsValue) -> String {
     value.js_typeof().as_string().unwrap_or_default()
 }
 
-fn timeout_from_ms(ms: f64) -> Result<Duration, String> {
+fn timeout_from_ms(ms: f64) -> Result<Duration, &'static str> {
     if !ms.is_finite() || ms < 0.0 {
-        return Err("CallOptions.timeoutMs must be a finite number >= 0".into());
+        return Err("CallOptions.timeoutMs must be a finite number >= 0");
     }
     // Centuries away saturate instead of failing.
     Ok(Duration::try_from_secs_f64(ms / 1e3).unwrap_or(Duration::MAX))
@@ -197,11 +197,11 @@ fn byte_limit(value: Option<f64>) -> Result<usize, &'static str> {
     }
 }
 
-fn deadline_from_ms(epoch_ms: f64) -> Result<f64, String> {
+fn deadline_from_ms(epoch_ms: f64) -> Result<f64, &'static str> {
     if epoch_ms.is_finite() {
         Ok(epoch_ms)
     } else {
-        Err("CallOptions.deadline must be a valid Date or finite epoch milliseconds".into())
+        Err("CallOptions.deadline must be a valid Date or finite epoch milliseconds")
     }
 }
 
