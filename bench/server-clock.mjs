@@ -116,7 +116,8 @@ export async function endRow(page, row, calls, method, earliestMs = 0) {
       const to = i + 1 < calls.length ? toServer(calls[i + 1].begin) - bound : Infinity;
       const mine = entries.filter((e) => e.start_us / 1000 >= from && e.start_us / 1000 < to);
       if (mine.length !== 1) {
-        out.lost.push(`${tier} call ${i}: ${mine.length} entries of ${method} started in its window`);
+        const why = mine.length ? "ambiguous" : "it never reached the tier, or its stop was not logged";
+        out.lost.push(`${tier} call ${i}: ${mine.length} entries of ${method} started in its window (${why})`);
         return;
       }
       const [e] = mine;
