@@ -209,16 +209,17 @@ pub fn decode_base64(text: &str) -> Result<Vec<u8>, &'static str> {
 }
 
 /// `.5` → `.500`, to 3, 6 or 9 digits; nothing for whole seconds.
+/// One `format!` with its zeros cut in threes, rather than one for each
+/// precision (issue 17).
 fn fraction(nanos: i32) -> String {
     if nanos == 0 {
-        String::new()
-    } else if nanos % 1_000_000 == 0 {
-        format!(".{:03}", nanos / 1_000_000)
-    } else if nanos % 1_000 == 0 {
-        format!(".{:06}", nanos / 1_000)
-    } else {
-        format!(".{nanos:09}")
+        return String::new();
     }
+    let mut text = format!(".{nanos:09}");
+    while text.ends_with("000") {
+        text.truncate(text.len() - 3);
+    }
+    text
 }
 
 /// Up to nine fractional digits as nanoseconds.
