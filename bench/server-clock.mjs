@@ -105,7 +105,9 @@ export async function endRow(page, row, calls, method, earliestMs = 0) {
     })),
   };
   mapping.consistent = mapping.directCheck.every((d) => Math.abs(d.difference) <= d.within);
-  const out = { mapping, lost: [], stray: 0 };
+  // Every call's figures by tier (null: lost), to look into a row's tail.
+  const perCall = calls.map(() => ({}));
+  const out = { mapping, lost: [], stray: 0, perCall };
   for (const tier of TIERS) {
     const entries = body.entries.filter((e) => e.tier === tier && e.method === method).sort((a, b) => a.start_us - b.start_us);
     const used = new Set();
@@ -116,6 +118,7 @@ export async function endRow(page, row, calls, method, earliestMs = 0) {
       const to = i + 1 < calls.length ? toServer(calls[i + 1].begin) - bound : Infinity;
       const mine = entries.filter((e) => e.start_us / 1000 >= from && e.start_us / 1000 < to);
       if (mine.length !== 1) {
+        perCall[i][tier] = null;
         const why = mine.length ? "ambiguous" : "it never reached the tier, or its stop was not logged";
         out.lost.push(`${tier} call ${i}: ${mine.length} entries of ${method} started in its window (${why})`);
         return;
@@ -123,8 +126,12 @@ export async function endRow(page, row, calls, method, earliestMs = 0) {
       const [e] = mine;
       used.add(e);
       const t0 = toServer(call.t0 + call.offsetMs);
-      stopped.push(e.stop_us / 1000 - t0);
-      if (e.cancel_to_stop_us !== null) seen.push((e.stop_us - e.cancel_to_stop_us) / 1000 - t0);
+      const stop = e.stop_us / 1000 - t0;
+      const sawIt = e.cancel_to_stop_us === null ? null : (e.stop_us - e.cancel_to_stop_us) / 1000 - t0;
+      stopped.push(stop);
+      if (sawIt !== null) seen.push(sawIt);
+      const us = (x) => (x === null ? null : Math.round(x * 1000) / 1000);
+      perCall[i][tier] = { stop: us(stop), sawIt: us(sawIt), code: e.code };
     });
     out.stray += entries.length - used.size;
     out[tier] = stopped;

@@ -49,6 +49,7 @@ async function stopsPerCall(page, monitor, { base, count, method, mustStart, off
   }
   const summary = (values) => inPage(page, "summary", values);
   const server = await serverClock.endRow(page, row, calls, method, earliestMs);
+  server.perCall.forEach((c, i) => (c.rejected = Math.round(rejected[i] * 1000) / 1000));
   return {
     observer: "node",
     clock,
