@@ -5,6 +5,8 @@
 //! multi-byte character, so every split here falls on a char boundary.
 //! Decimal digits are read here too: one loop instead of `str::parse` for
 //! each of `i32`, `u32`, `i64` and `u64`, each its own copy (issue 17).
+//! Without `js-api` only `grpc-status` is read here.
+#![cfg_attr(not(feature = "js-api"), allow(dead_code))]
 
 /// `text` before and after the first `byte`.
 pub(crate) fn split_once(text: &str, byte: u8) -> Option<(&str, &str)> {

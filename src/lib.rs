@@ -36,7 +36,6 @@
 //!   the global allocator).
 mod abort;
 mod abort_reason;
-#[cfg(feature = "js-api")]
 mod ascii;
 mod body;
 mod browser;

@@ -81,10 +81,9 @@ impl Code {
     /// The code a `grpc-status` value names; unknown numbers are UNKNOWN, as
     /// the spec says.
     pub fn from_number(number: &str) -> Code {
-        number
-            .parse::<usize>()
-            .ok()
-            .and_then(|n| CODES.get(n).copied())
+        // As `usize`'s `parse` reads it (a `+` allowed), without its code.
+        crate::ascii::decimal(number.strip_prefix("+").unwrap_or(number))
+            .and_then(|n| CODES.get(usize::try_from(n).ok()?).copied())
             .unwrap_or(Code::UNKNOWN)
     }
 }
@@ -174,6 +173,12 @@ mod tests {
         assert_eq!(Code::from_number("4"), Code::DEADLINE_EXCEEDED);
         assert_eq!(Code::from_number("17"), Code::UNKNOWN);
         assert_eq!(Code::from_number("x"), Code::UNKNOWN);
+        // As `usize`'s `parse` read them before.
+        assert_eq!(Code::from_number("+4"), Code::DEADLINE_EXCEEDED);
+        assert_eq!(Code::from_number("004"), Code::DEADLINE_EXCEEDED);
+        for bad in ["", "+", "-4", "4 ", "99999999999999999999999"] {
+            assert_eq!(Code::from_number(bad), Code::UNKNOWN, "{bad:?}");
+        }
     }
 
     #[test]
