@@ -102,12 +102,13 @@ impl CallOptions {
             (Some(a), Some(b)) => Some(any_signal(&[a.clone(), b])),
             (a, b) => b.or_else(|| a.clone()),
         };
-        let mut headers: Vec<_> = self
-            .headers
-            .iter()
-            .filter(|(name, _)| !call.headers.iter().any(|(n, _)| n == name))
-            .cloned()
-            .collect();
+        // A plain loop: `filter().cloned().collect()` was 0.5 KB (issue 17).
+        let mut headers = Vec::new();
+        for (name, value) in &self.headers {
+            if !call.headers.iter().any(|(n, _)| n == name) {
+                headers.push((name.clone(), value.clone()));
+            }
+        }
         headers.extend(call.headers);
         Self {
             signal,
