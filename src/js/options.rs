@@ -99,7 +99,7 @@ impl CallOptions {
     /// apply, the earlier deadline wins, the call's headers win by name.
     pub fn merged(&self, call: Self) -> Self {
         let signal = match (&self.signal, call.signal) {
-            (Some(a), Some(b)) => Some(any_signal(&[a.clone(), b])),
+            (Some(a), Some(b)) => Some(any_signal(a, &b)),
             (a, b) => b.or_else(|| a.clone()),
         };
         // A plain loop: `filter().cloned().collect()` was 0.5 KB (issue 17).
@@ -140,7 +140,7 @@ impl CallOptions {
     /// `return()` aborts), whichever aborts first.
     pub fn signal_with(&self, extra: Option<&AbortSignal>) -> Option<AbortSignal> {
         match (&self.signal, extra) {
-            (Some(a), Some(b)) => Some(any_signal(&[a.clone(), b.clone()])),
+            (Some(a), Some(b)) => Some(any_signal(a, b)),
             (a, b) => a.clone().or_else(|| b.cloned()),
         }
     }
@@ -164,9 +164,8 @@ impl CallOptions {
 }
 
 /// `AbortSignal.any`: aborts with the reason of whichever aborts first.
-fn any_signal(signals: &[AbortSignal]) -> AbortSignal {
-    let list: Array = signals.iter().collect();
-    AbortSignal::any(&list)
+fn any_signal(a: &AbortSignal, b: &AbortSignal) -> AbortSignal {
+    AbortSignal::any(&Array::of2(a, b))
 }
 
 fn timeout_problem(value: &JsValue) -> String {
