@@ -384,12 +384,14 @@ impl Raw {
         // Linear look-ups: done once per package, and a hash map's code
         // would outweigh them.
         let full = |name: &str| name.strip_prefix(".").unwrap_or(name).to_string();
-        let message_names: Vec<String> = self
-            .messages
-            .iter()
-            .map(|(m, _, _)| m.full_name.clone())
-            .collect();
-        let enum_names: Vec<String> = self.enums.iter().map(|e| e.full_name.clone()).collect();
+        let mut message_names = Vec::with_capacity(self.messages.len());
+        for (m, _, _) in &self.messages {
+            message_names.push(m.full_name.clone());
+        }
+        let mut enum_names = Vec::with_capacity(self.enums.len());
+        for e in &self.enums {
+            enum_names.push(e.full_name.clone());
+        }
         let message = |name: &str| {
             message_names
                 .iter()
