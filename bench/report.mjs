@@ -275,10 +275,14 @@ DEADLINE_EXCEEDED before its own deadline fired). From the server's clock:
 each tier's logged stop − (t0 + the deadline), t0 mapped as in §3, and when
 the tier's own deadline fired (or, at the backend, the frontend's
 cancellation reached it) − (t0 + the deadline). Stops *before* the page's
-deadline are possible here, by up to 1 ms: both clients count deadlines in
-whole ms (\`grpc-timeout\`'s "…m" of what remains, the browser's timers; ours
-ends a call with less than 1 ms left), so only a stop more than 1 ms + the
-mapping's bound early would be impossible.
+deadline are possible here, by design: the frontend gives its backend the
+deadline less tonic-deadline's \`TRANSIT_ALLOWANCE\` (5 ms), so that the
+backend ends the call with its own DEADLINE_EXCEEDED, which the frontend
+relays, before the caller's deadline; and both clients count deadlines in
+whole ms (\`grpc-timeout\`'s "…m", the browser's timers; ours ends a call
+with less than 1 ms left). Only a stop more than 6 ms + the mapping's bound
+early would be impossible; the cancel rows of §3 (where nothing may stop
+before the abort) are the sharper check of the mapping.
 
 ${deadlineTables.join("\n")}`);
   for (const [protocol, worstDeadline, server] of deadlineGoals) {

@@ -97,10 +97,13 @@ export async function deadline(page, monitor, { base, client, ms, count }) {
     method: METHOD.unary,
     mustStart: true,
     offsetMs: ms,
-    // Deadlines are whole ms on both clients' side (grpc-timeout's "…m",
-    // browsers' timers; ours ends a call with less than 1 ms left), so a
-    // call may end up to 1 ms before t0 + ms, causally.
-    earliestMs: -1,
+    // How early a stop may causally be: the frontend gives its backend the
+    // deadline less tonic-deadline's TRANSIT_ALLOWANCE (5 ms), so that the
+    // backend ends the call with its own DEADLINE_EXCEEDED (which the
+    // frontend relays) before the caller's deadline; and deadlines are whole
+    // ms on the clients' side (grpc-timeout's "…m", browsers' timers; ours
+    // ends a call with less than 1 ms left).
+    earliestMs: -(5 + 1),
     start: () => inPage(page, "beginDeadline", { client, ms }),
   });
   return { client, ms, ...measured };
