@@ -341,42 +341,40 @@ impl Raw {
     }
 
     fn service(&mut self, package: &str, bytes: &[u8]) -> Result<(), SchemaError> {
+        // The name first (it may follow the methods), so each method's path
+        // is made as it is read.
         let mut name = String::new();
-        let mut methods = Vec::new();
         each_record(bytes, &mut |n, r| {
-            match n {
-                1 => name = text(r.len_delimited()?)?,
-                2 => {
-                    let (mut m, mut input, mut output) =
-                        (String::new(), String::new(), String::new());
-                    let (mut client, mut server) = (false, false);
-                    each_record(r.len_delimited()?, &mut |n, r| {
-                        match n {
-                            1 => m = text(r.len_delimited()?)?,
-                            2 => input = text(r.len_delimited()?)?,
-                            3 => output = text(r.len_delimited()?)?,
-                            5 => client = r.varint()? != 0,
-                            6 => server = r.varint()? != 0,
-                            _ => {}
-                        }
-                        Ok(())
-                    })?;
-                    methods.push((m, input, output, client, server));
-                }
-                _ => {}
+            if n == 1 {
+                name = text(r.len_delimited()?)?;
             }
             Ok(())
         })?;
-        for (m, input, output, client, server) in methods {
-            self.methods.push((
-                format!("/{package}{name}/{m}"),
-                input,
-                output,
-                client,
-                server,
-            ));
-        }
-        Ok(())
+        each_record(bytes, &mut |n, r| {
+            if n == 2 {
+                let (mut m, mut input, mut output) = (String::new(), String::new(), String::new());
+                let (mut client, mut server) = (false, false);
+                each_record(r.len_delimited()?, &mut |n, r| {
+                    match n {
+                        1 => m = text(r.len_delimited()?)?,
+                        2 => input = text(r.len_delimited()?)?,
+                        3 => output = text(r.len_delimited()?)?,
+                        5 => client = r.varint()? != 0,
+                        6 => server = r.varint()? != 0,
+                        _ => {}
+                    }
+                    Ok(())
+                })?;
+                self.methods.push((
+                    format!("/{package}{name}/{m}"),
+                    input,
+                    output,
+                    client,
+                    server,
+                ));
+            }
+            Ok(())
+        })
     }
 
     /// Type names to indices, oneofs and presence settled, fields sorted.
