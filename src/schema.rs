@@ -219,7 +219,11 @@ struct RawField {
 
 #[derive(Default)]
 struct Raw {
-    messages: Vec<(Message, Vec<RawField>, bool)>,
+    messages: Vec<Message>,
+    /// Each message's fields as read, and whether its file is proto3 (in
+    /// step with `messages`, so `resolve` looks names up in `messages`
+    /// itself rather than in copies of them).
+    raw_fields: Vec<(Vec<RawField>, bool)>,
     enums: Vec<Enum>,
     /// (path, input type, output type, client streaming, server streaming)
     methods: Vec<(String, String, String, bool, bool)>,
@@ -270,18 +274,15 @@ impl Raw {
         let local = format!("{outer}{name}");
         let full_name = format!("{package}{local}");
         let index = self.messages.len();
-        self.messages.push((
-            Message {
-                wkt: wkt(&full_name),
-                full_name,
-                name: local.clone(),
-                fields: Vec::new(),
-                oneofs: Vec::new(),
-                map_entry: false,
-            },
-            Vec::new(),
-            proto3,
-        ));
+        self.messages.push(Message {
+            wkt: wkt(&full_name),
+            full_name,
+            name: local.clone(),
+            fields: Vec::new(),
+            oneofs: Vec::new(),
+            map_entry: false,
+        });
+        self.raw_fields.push((Vec::new(), proto3));
         let nested_prefix = format!("{local}.");
         let (mut fields, mut oneofs, mut map_entry) = (Vec::new(), Vec::new(), false);
         each_record(bytes, &mut |n, r| {
@@ -306,9 +307,9 @@ impl Raw {
             Ok(())
         })?;
         let entry = &mut self.messages[index];
-        entry.0.oneofs = oneofs;
-        entry.0.map_entry = map_entry;
-        entry.1 = fields;
+        entry.oneofs = oneofs;
+        entry.map_entry = map_entry;
+        self.raw_fields[index].0 = fields;
         Ok(())
     }
 
@@ -381,24 +382,23 @@ impl Raw {
     fn resolve(self) -> Result<Schema, SchemaError> {
         // Linear look-ups: done once per package, and a hash map's code
         // would outweigh them.
-        let full = |name: &str| name.strip_prefix(".").unwrap_or(name).to_string();
-        let mut message_names = Vec::with_capacity(self.messages.len());
-        for (m, _, _) in &self.messages {
-            message_names.push(m.full_name.clone());
+        fn full(name: &str) -> &str {
+            name.strip_prefix(".").unwrap_or(name)
         }
-        let mut enum_names = Vec::with_capacity(self.enums.len());
-        for e in &self.enums {
-            enum_names.push(e.full_name.clone());
-        }
-        let message = |name: &str| {
-            message_names
+        fn message(messages: &[Message], name: &str) -> Result<usize, SchemaError> {
+            messages
                 .iter()
-                .position(|m| *m == full(name))
+                .position(|m| m.full_name == full(name))
                 .ok_or_else(|| SchemaError(format!("unknown message type {name}")))
-        };
-        let mut messages = Vec::with_capacity(self.messages.len());
-        for (mut m, raw_fields, proto3) in self.messages {
-            for raw in raw_fields {
+        }
+        let Raw {
+            mut messages,
+            raw_fields,
+            enums,
+            methods: raw_methods,
+        } = self;
+        for (index, (fields, proto3)) in raw_fields.into_iter().enumerate() {
+            for raw in fields {
                 let mut field = raw.field;
                 field.kind = match raw.type_number {
                     1 => Kind::Double,
@@ -410,13 +410,13 @@ impl Raw {
                     7 => Kind::Fixed32,
                     8 => Kind::Bool,
                     9 => Kind::String,
-                    11 => Kind::Message(message(&raw.type_name)?),
+                    11 => Kind::Message(message(&messages, &raw.type_name)?),
                     12 => Kind::Bytes,
                     13 => Kind::UInt32,
                     14 => Kind::Enum(
-                        enum_names
+                        enums
                             .iter()
-                            .position(|e| *e == full(&raw.type_name))
+                            .position(|e| e.full_name == full(&raw.type_name))
                             .ok_or_else(|| {
                                 SchemaError(format!("unknown enum type {}", raw.type_name))
                             })?,
@@ -442,17 +442,16 @@ impl Raw {
                         || !proto3);
                 field.packed =
                     field.repeated && field.kind.is_packable() && raw.packed.unwrap_or(proto3);
-                m.fields.push(field);
+                messages[index].fields.push(field);
             }
-            messages.push(m);
         }
         let mut methods = Vec::new();
-        for (path, input, output, client_streaming, server_streaming) in self.methods {
+        for (path, input, output, client_streaming, server_streaming) in raw_methods {
             methods.push((
                 path,
                 Method {
-                    input: message(&input)?,
-                    output: message(&output)?,
+                    input: message(&messages, &input)?,
+                    output: message(&messages, &output)?,
                     client_streaming,
                     server_streaming,
                 },
@@ -460,7 +459,7 @@ impl Raw {
         }
         Ok(Schema {
             messages,
-            enums: self.enums,
+            enums,
             methods,
         })
     }
