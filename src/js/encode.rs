@@ -111,10 +111,15 @@ impl Encoder<'_> {
         type_error(&format!("{}: {what}", self.path))
     }
 
-    /// Runs `f` with `segment` appended to the path.
-    fn at<T>(&mut self, segment: &str, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+    /// Runs `f` with `segment` appended to the path (written straight into
+    /// it: no `String` made and dropped per step).
+    fn at<T>(
+        &mut self,
+        segment: std::fmt::Arguments,
+        f: impl FnOnce(&mut Self) -> Result<T>,
+    ) -> Result<T> {
         let len = self.path.len();
-        self.path.push_str(segment);
+        let _ = std::fmt::Write::write_fmt(&mut self.path, segment);
         let result = f(self);
         self.path.truncate(len);
         result
@@ -191,7 +196,7 @@ impl Encoder<'_> {
                 }
                 oneofs[oneof] = Some(&field.json_name);
             }
-            self.at(&format!(".{}", field.json_name), |e| {
+            self.at(format_args!(".{}", field.json_name), |e| {
                 e.field(field, &item, out)
             })?;
         }
@@ -217,7 +222,7 @@ impl Encoder<'_> {
         let items: Array = value.clone().unchecked_into();
         let mut packed = Vec::new();
         for (i, item) in items.iter().enumerate() {
-            self.at(&format!("[{i}]"), |e| {
+            self.at(format_args!("[{i}]"), |e| {
                 if is_unset(&item) && !e.is_value(field) {
                     return Err(e.expected("a value", &item));
                 }
@@ -270,7 +275,7 @@ impl Encoder<'_> {
         for key in keys(value).iter() {
             let name = key.as_string().unwrap_or_default();
             let item = Reflect::get(value, &key)?;
-            self.at(&format!("[\"{name}\"]"), |e| {
+            self.at(format_args!("[\"{name}\"]"), |e| {
                 let mut record = Vec::new();
                 e.map_key(key_field.kind, &name)?.write(1, &mut record);
                 if is_unset(&item) && !e.is_value(value_field) {
@@ -475,9 +480,10 @@ impl Encoder<'_> {
         for key in keys(value).iter() {
             let name = key.as_string().unwrap_or_default();
             let item = Reflect::get(value, &key)?;
-            self.at(&format!("[\"{name}\"]"), |e| {
+            self.at(format_args!("[\"{name}\"]"), |e| {
                 let mut record = Vec::new();
-                Scalar::Bytes(name.into_bytes()).write(1, &mut record);
+                wire::put_tag(&mut record, 1, LEN);
+                wire::put_len(&mut record, name.as_bytes());
                 e.nested_value(2, &item, &mut record)?;
                 wire::put_tag(out, 1, LEN);
                 wire::put_len(out, &record);
@@ -494,7 +500,7 @@ impl Encoder<'_> {
         }
         let items: Array = value.clone().unchecked_into();
         for (i, item) in items.iter().enumerate() {
-            self.at(&format!("[{i}]"), |e| e.nested_value(1, &item, out))?;
+            self.at(format_args!("[{i}]"), |e| e.nested_value(1, &item, out))?;
         }
         Ok(())
     }
