@@ -107,7 +107,9 @@ impl Encoder<'_> {
         ))
     }
 
-    fn problem(&self, what: &str) -> JsValue {
+    /// `what` as format arguments: the message is formatted once, with no
+    /// `String` of its own for `what` (issue 17).
+    fn problem(&self, what: std::fmt::Arguments) -> JsValue {
         type_error(&format!("{}: {what}", self.path))
     }
 
@@ -128,7 +130,7 @@ impl Encoder<'_> {
     fn message(&mut self, index: usize, value: &JsValue, out: &mut Vec<u8>) -> Result<()> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(self.problem("nested too deeply"));
+            return Err(self.problem(format_args!("nested too deeply")));
         }
         let message = &self.schema.messages[index];
         let result = match message.wkt {
@@ -152,7 +154,7 @@ impl Encoder<'_> {
                 .iter()
                 .any(|f| f.json_name == key || f.name == key)
             {
-                return Err(self.problem(&format!("unknown field \"{key}\"")));
+                return Err(self.problem(format_args!("unknown field \"{key}\"")));
             }
         }
         // A field's value is an own property: an inherited `constructor` or
@@ -176,7 +178,7 @@ impl Encoder<'_> {
             };
             let item = match (is_unset(&by_json), is_unset(&by_name)) {
                 (false, false) => {
-                    return Err(self.problem(&format!(
+                    return Err(self.problem(format_args!(
                         "\"{}\" and \"{}\" name the same field",
                         field.json_name, field.name
                     )));
@@ -189,7 +191,7 @@ impl Encoder<'_> {
             };
             if let Some(oneof) = field.oneof {
                 if let Some(other) = oneofs[oneof] {
-                    return Err(self.problem(&format!(
+                    return Err(self.problem(format_args!(
                         "oneof \"{}\" has more than one member set: \"{other}\" and \"{}\"",
                         message.oneofs[oneof], field.json_name
                     )));
@@ -296,7 +298,9 @@ impl Encoder<'_> {
             Kind::Bool => match key {
                 "true" => Ok(Scalar::Varint(1)),
                 "false" => Ok(Scalar::Varint(0)),
-                _ => Err(self.problem(&format!("map key \"{key}\" is not \"true\" or \"false\""))),
+                _ => Err(self.problem(format_args!(
+                    "map key \"{key}\" is not \"true\" or \"false\""
+                ))),
             },
             Kind::String => Ok(Scalar::Bytes(key.as_bytes().to_vec())),
             _ => self.scalar(kind, &text),
@@ -508,7 +512,7 @@ impl Encoder<'_> {
     fn nested_value(&mut self, number: u32, value: &JsValue, out: &mut Vec<u8>) -> Result<()> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(self.problem("nested too deeply"));
+            return Err(self.problem(format_args!("nested too deeply")));
         }
         let mut record = Vec::new();
         let result = self.json_value(value, &mut record);
