@@ -328,25 +328,34 @@ impl<B: Build> Decoder<'_, B> {
         let wanted = packed_wire_type(field.kind);
         expect(wire_type, wanted)?;
         let b = &self.build;
+        if wanted == LEN {
+            let bytes = r.len_delimited()?;
+            return Ok(match field.kind {
+                Kind::String => b.string(utf8(bytes)?),
+                Kind::Bytes => b.bytes(bytes),
+                _ => unreachable!("messages are not scalars"),
+            });
+        }
+        // One read per wire type, then the kind's reading of the bits
+        // (issue 17: a read per kind was 0.6 KB more).
+        let bits = match wanted {
+            I32 => u64::from(r.fixed32()?),
+            I64 => r.fixed64()?,
+            _ => r.varint()?,
+        };
         let number = |n: f64| b.number(n);
         Ok(match field.kind {
-            Kind::Double => self.float(f64::from_bits(r.fixed64()?)),
-            Kind::Float => self.float(f32::from_bits(r.fixed32()?).into()),
-            Kind::Int32 => number(f64::from(r.varint()? as i32)),
-            Kind::SInt32 => number(f64::from(wire::unzigzag32(r.varint()?))),
-            Kind::UInt32 => number(f64::from(r.varint()? as u32)),
-            Kind::Fixed32 => number(f64::from(r.fixed32()?)),
-            Kind::SFixed32 => number(f64::from(r.fixed32()? as i32)),
-            Kind::Int64 => b.int64(field.jstype, r.varint()?, true),
-            Kind::SInt64 => b.int64(field.jstype, wire::unzigzag64(r.varint()?) as u64, true),
-            Kind::SFixed64 => b.int64(field.jstype, r.fixed64()?, true),
-            Kind::UInt64 => b.int64(field.jstype, r.varint()?, false),
-            Kind::Fixed64 => b.int64(field.jstype, r.fixed64()?, false),
-            Kind::Bool => b.bool(r.varint()? != 0),
-            Kind::Enum(index) => self.enum_value(index, r.varint()? as i32),
-            Kind::String => b.string(utf8(r.len_delimited()?)?),
-            Kind::Bytes => b.bytes(r.len_delimited()?),
-            Kind::Message(_) => unreachable!("messages are not scalars"),
+            Kind::Double => self.float(f64::from_bits(bits)),
+            Kind::Float => self.float(f32::from_bits(bits as u32).into()),
+            Kind::Int32 | Kind::SFixed32 => number(f64::from(bits as i32)),
+            Kind::SInt32 => number(f64::from(wire::unzigzag32(bits))),
+            Kind::UInt32 | Kind::Fixed32 => number(f64::from(bits as u32)),
+            Kind::Int64 | Kind::SFixed64 => b.int64(field.jstype, bits, true),
+            Kind::SInt64 => b.int64(field.jstype, wire::unzigzag64(bits) as u64, true),
+            Kind::UInt64 | Kind::Fixed64 => b.int64(field.jstype, bits, false),
+            Kind::Bool => b.bool(bits != 0),
+            Kind::Enum(index) => self.enum_value(index, bits as i32),
+            _ => unreachable!("strings and bytes are read above"),
         })
     }
 
