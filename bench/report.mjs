@@ -369,7 +369,7 @@ ${r.overhead.trim()}
   in the wasm (twiggy): the table-driven codec and descriptor reader, core's
   and alloc's generic code, the error texts (every \`TypeError\` names its
   field path and what it expected), js-sys/wasm-bindgen shims (about 90 JS
-  imports, each with a glue function), dlmalloc. Closing the rest of the gap
+  imports, each with a glue function), the allocator (talc). Closing the rest of the gap
   would take moving the codec out of the wasm into a JS table walker, keeping
   only transport, abort and deadline in Rust.
 - **Throughput / latency**: the two are within the noise of each other (ratios
@@ -409,10 +409,11 @@ ${r.overhead.trim()}
   on the connection, from every client, fails UNAVAILABLE until the backend
   is connected again. Earlier runs of this bench lost their memory phase to
   it (its Stats observer then opened a stream per call, which Node's fetch
-  kept open for seconds after the abort). Not fixed here: the upstream
-  client is in tonic-deadline (\`endpoint.rs\`), whose hyper builder does not
-  expose h2's budget; a per-stream window of 64 KiB there (hyper's is 2 MB)
-  would let one slow stream hold at most ~870 such frames, ~6% of the budget.
+  kept open for seconds after the abort). Fixed in tonic-deadline's upstream
+  clients (\`tonic-deadline/src/windows.rs\`): 64 KiB per stream and 32 MiB
+  per connection, so one stalled stream holds a small share of a 16 MiB
+  budget (\`server/tests/slow_readers.rs\`: 16 stalled streams beside calls for
+  6 s, every call OK); hyper does not let the budget itself be set.
 `);
   out.splice(1, 0, `## Goals (issues 10 and 17)
 
