@@ -112,4 +112,22 @@ mod tests {
             assert_eq!(trim_end(text, b'/'), text.trim_end_matches('/'));
         }
     }
+
+    // The same comparison on generated text: separators, digits, signs and
+    // a multi-byte character, which no split may cut.
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        #[test]
+        fn agree_on_generated_text(text in "[,./0-9+ é]{0,24}") {
+            for byte in [b',', b'.', b'/'] {
+                let ours: Vec<_> = split(&text, byte).collect();
+                let core: Vec<_> = text.split(byte as char).collect();
+                proptest::prop_assert_eq!(ours, core);
+                proptest::prop_assert_eq!(split_once(&text, byte), text.split_once(byte as char));
+                proptest::prop_assert_eq!(trim_end(&text, byte), text.trim_end_matches(byte as char));
+            }
+            let parsed = text.parse::<u64>().ok().filter(|_| !text.starts_with('+'));
+            proptest::prop_assert_eq!(decimal(&text), parsed);
+        }
+    }
 }

@@ -181,6 +181,53 @@ mod tests {
         }
     }
 
+    // Differential: `from_number` against the `str::parse::<usize>` it
+    // replaced (1e16534..c906844), on the values servers send and on text
+    // made of digits, signs and spaces.
+    fn as_parse_read_it(number: &str) -> Code {
+        number
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| CODES.get(n).copied())
+            .unwrap_or(Code::UNKNOWN)
+    }
+
+    #[test]
+    fn from_number_reads_as_usize_parse_did() {
+        for text in [
+            "0",
+            "+1",
+            "007",
+            "17",
+            "-1",
+            " 1",
+            "1 ",
+            "99999999999",
+            "16",
+            "+016",
+            "+-1",
+            "++1",
+            "18446744073709551616",
+            "\u{0661}",
+            "\u{ff11}",
+            "1e1",
+            "0x1",
+            "",
+        ] {
+            assert_eq!(Code::from_number(text), as_parse_read_it(text), "{text:?}");
+        }
+        assert_eq!(Code::from_number("+1"), Code::CANCELLED);
+        assert_eq!(Code::from_number("007"), Code::PERMISSION_DENIED);
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        #[test]
+        fn from_number_agrees_with_parse(text in "[+ -]?0*[0-9]{0,2} ?|[0-9+ -]{0,24}") {
+            proptest::prop_assert_eq!(Code::from_number(&text), as_parse_read_it(&text));
+        }
+    }
+
     #[test]
     fn http_statuses_map_as_grpc_specifies() {
         let cases = [

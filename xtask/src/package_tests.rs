@@ -3,7 +3,9 @@
 //! package with two services, a stream and imports) and on bad input; the
 //! packages are then served by tests/echo-server and called from Chromium
 //! (tests/js/kinds.test.mjs with @bufbuild/protobuf as the oracle,
-//! tests/js/shop.test.mjs), and their declarations type-checked.
+//! tests/js/shop.test.mjs), and their declarations type-checked; the kinds
+//! package's codec is also run against protobuf-es on generated values
+//! (tests/js/text-forms.differential.mjs).
 use std::{
     net::TcpStream,
     path::Path,
@@ -46,6 +48,11 @@ pub fn run() -> anyhow::Result<()> {
     exec(&mut command(
         "node",
         &["tests/js/kinds.test.mjs", &base, &packages],
+    ))?;
+    // In Node, no server: the kinds package's codec against protobuf-es.
+    exec(&mut command(
+        "node",
+        &["tests/js/text-forms.differential.mjs", &packages],
     ))?;
     exec(&mut command("node", &["tests/js/shop.test.mjs", &base]))?;
     exec(&mut command(
