@@ -4,59 +4,19 @@
 // proto3 JSON equals our reply, and (2) encode those messages itself, which
 // our client must decode to the same JSON.
 // Usage: node tests/js/kinds.test.mjs ECHO_URL PACKAGES_DIR
-import { readFile, readdir } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { isDeepStrictEqual } from "node:util";
 
+import { oracleRegistry } from "./oracle-registry.mjs";
 import { report, runCases } from "./page.mjs";
 
 const require = createRequire(new URL("../../e2e/package.json", import.meta.url));
-const { create, createFileRegistry, fromBinary, fromJson, toBinary, toJson } = require("@bufbuild/protobuf");
-const wkt = require("@bufbuild/protobuf/wkt");
-const { protoCamelCase } = require("@bufbuild/protobuf/reflect");
-const { FileDescriptorProtoSchema, FileDescriptorSetSchema } = wkt;
+const { fromBinary, fromJson, toBinary, toJson } = require("@bufbuild/protobuf");
 
 const [base = "http://127.0.0.1:27090", packages = "target/test-packages"] = process.argv.slice(2);
 const cases = new URL("./kinds.cases.mjs", import.meta.url);
 
-// The descriptors the generated modules register, so both sides read the
-// same schema; the well-known types' (which the runtime registers) from
-// protobuf-es's own copies.
-const files = Object.entries(wkt)
-  .filter(([name]) => name.startsWith("file_google_protobuf_"))
-  .map(([, desc]) => desc.proto);
-for (const entry of await readdir(`${packages}/kinds`, { recursive: true })) {
-  if (!entry.endsWith("_grpcweb.js")) continue;
-  const module = await readFile(`${packages}/kinds/${entry}`, "utf8");
-  const embedded = module.match(/\$rt\.registerFile\("([A-Za-z0-9+/=]+)"/)?.[1];
-  if (!embedded) throw new Error(`no descriptor in ${entry}`);
-  files.push(withDefaults(fromBinary(FileDescriptorProtoSchema, Buffer.from(embedded, "base64"))));
-}
-if (!files.some((f) => f.name === "kinds.proto")) throw new Error("no module for kinds.proto");
-// The embedded descriptors leave out what the runtime derives (a field's
-// default JSON name, the optional label); protobuf-es reads them as given,
-// so they are put back here the way protoc writes them, by protobuf-es's own
-// camel case: a runtime that derived them differently would fail the checks.
-function withDefaults(file) {
-  const fill = (message) => {
-    for (const field of message.field) {
-      if (!field.jsonName) field.jsonName = protoCamelCase(field.name);
-      if (!field.label) field.label = 1;
-    }
-    message.nestedType.forEach(fill);
-  };
-  file.messageType.forEach(fill);
-  return file;
-}
-
-const ordered = [];
-const place = (file) => {
-  if (ordered.includes(file)) return;
-  for (const dep of file.dependency) place(files.find((f) => f.name === dep) ?? { name: dep, dependency: [] });
-  ordered.push(file);
-};
-files.forEach(place);
-const registry = createFileRegistry(create(FileDescriptorSetSchema, { file: ordered.filter((f) => f.$typeName) }));
+const registry = await oracleRegistry(`${packages}/kinds`, "kinds.proto");
 const Kinds = registry.getMessage("test.kinds.v1.Kinds");
 
 const { results, roundTrips } = await runCases(cases, `${base}/kinds/package.json`, { base, round: "cases" });

@@ -12,15 +12,16 @@
 // Where the project deliberately differs from protobuf-es, `deliberate`
 // below says so, and each such case must differ exactly that way.
 // Usage: node tests/js/text-forms.differential.mjs PACKAGES_DIR [SEED] [COUNT]
-import { readFile, readdir } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { isDeepStrictEqual } from "node:util";
 
+import { oracleRegistry } from "./oracle-registry.mjs";
+
 const require = createRequire(new URL("../../e2e/package.json", import.meta.url));
-const { create, createFileRegistry, fromBinary, fromJson, toBinary, toJson } = require("@bufbuild/protobuf");
+const { create, fromBinary, fromJson, toBinary, toJson } = require("@bufbuild/protobuf");
 const wkt = require("@bufbuild/protobuf/wkt");
-const { protoCamelCase } = require("@bufbuild/protobuf/reflect");
 
 const [packages = "target/test-packages", seedText = "20261130", countText = "400"] = process.argv.slice(2);
 const SEED = Number(seedText) >>> 0;
@@ -37,34 +38,8 @@ await import(new URL("kinds_grpcweb.js", dir));
 const METHOD = "/test.kinds.v1.Echo/Echo";
 const { testCodec } = runtime;
 
-// protobuf-es, from the same descriptors (as kinds.test.mjs builds them).
-const files = Object.entries(wkt)
-  .filter(([name]) => name.startsWith("file_google_protobuf_"))
-  .map(([, desc]) => desc.proto);
-for (const entry of await readdir(`${packages}/kinds`, { recursive: true })) {
-  if (!entry.endsWith("_grpcweb.js")) continue;
-  const module = await readFile(`${packages}/kinds/${entry}`, "utf8");
-  const embedded = module.match(/\$rt\.registerFile\("([A-Za-z0-9+/=]+)"/)?.[1];
-  if (!embedded) throw new Error(`no descriptor in ${entry}`);
-  const file = fromBinary(wkt.FileDescriptorProtoSchema, Buffer.from(embedded, "base64"));
-  const fill = (message) => {
-    for (const field of message.field) {
-      if (!field.jsonName) field.jsonName = protoCamelCase(field.name);
-      if (!field.label) field.label = 1;
-    }
-    message.nestedType.forEach(fill);
-  };
-  file.messageType.forEach(fill);
-  files.push(file);
-}
-const ordered = [];
-const place = (file) => {
-  if (ordered.includes(file)) return;
-  for (const dep of file.dependency) place(files.find((f) => f.name === dep) ?? { name: dep, dependency: [] });
-  ordered.push(file);
-};
-files.forEach(place);
-const registry = createFileRegistry(create(wkt.FileDescriptorSetSchema, { file: ordered.filter((f) => f.$typeName) }));
+// protobuf-es, from the same descriptors.
+const registry = await oracleRegistry(`${packages}/kinds`, "kinds.proto");
 const Kinds = registry.getMessage("test.kinds.v1.Kinds");
 if (!Kinds) throw new Error("no test.kinds.v1.Kinds");
 
