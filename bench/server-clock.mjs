@@ -44,7 +44,7 @@ export async function serverOffset(base, tries = 25) {
   return { offset: best.offset, uncertainty: best.rtt / 2, lastSeq };
 }
 
-/** One calibration: server − page (ms), its bound, and when (page clock). */
+/** One calibration: server − page (ms), its bound, when (page clock), and its page → Node hop. */
 async function calibrate(page, base) {
   const pageToNode = await clockOffset(page); // page − Node
   const nodeToServer = await serverOffset(base); // server − Node
@@ -56,6 +56,7 @@ async function calibrate(page, base) {
     bound: pageToNode.uncertainty + nodeToServer.uncertainty,
     direct,
     lastSeq: nodeToServer.lastSeq,
+    pageToNode,
   };
 }
 

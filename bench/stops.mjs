@@ -4,7 +4,6 @@
 // own (one for all the rows of a transport) and reads each tier's stop on
 // its clock, t0 mapped from the page's. Beside those, each row's stops as
 // the server's own clock has them (bench/server-clock.mjs): `serverClock`.
-import { clockOffset } from "./monitor.mjs";
 import * as serverClock from "./server-clock.mjs";
 
 const METHOD = { unary: "demo.v1.Greeter/SayHello", stream: "demo.v1.Updates/Watch", compute: "demo.v1.Work/Compute" };
@@ -23,8 +22,9 @@ async function stopsPerCall(page, monitor, { base, count, method, mustStart, off
   const before = await inPage(page, "histograms");
   const row = await serverClock.beginRow(page, base);
   const calls = [];
-  // Calibrated per row: the two clocks may drift apart over a run, not over a row.
-  const clock = await clockOffset(page);
+  // Calibrated per row (by the server clock's first calibration): the two
+  // clocks may drift apart over a run, not over a row.
+  const clock = row.before.pageToNode;
   const rejected = [];
   const frontend = [];
   const backend = [];
