@@ -18,6 +18,8 @@ import { pathToFileURL } from "node:url";
 import { isDeepStrictEqual } from "node:util";
 
 import { oracleRegistry } from "./oracle-registry.mjs";
+import { asProto3Json } from "./proto3-json.mjs";
+import { seeded } from "./seeded.mjs";
 
 const require = createRequire(new URL("../../e2e/package.json", import.meta.url));
 const { create, fromBinary, fromJson, toBinary, toJson } = require("@bufbuild/protobuf");
@@ -43,35 +45,12 @@ const registry = await oracleRegistry(`${packages}/kinds`, "kinds.proto");
 const Kinds = registry.getMessage("test.kinds.v1.Kinds");
 if (!Kinds) throw new Error("no test.kinds.v1.Kinds");
 
-// mulberry32: small, seeded, the same sequence on every run.
-let state = SEED;
-function random() {
-  state = (state + 0x6d2b79f5) >>> 0;
-  let t = state;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
-const int = (lo, hi) => lo + Math.floor(random() * (hi - lo + 1)); // inclusive, |range| < 2^53
-const pick = (items) => items[Math.floor(random() * items.length)];
-const bigRandom = (bits) => {
-  let v = 0n;
-  for (let i = 0; i < bits; i += 16) v = (v << 16n) | BigInt(int(0, 0xffff));
-  return BigInt.asUintN(bits, v);
-};
+const { random, int, pick, bigRandom } = seeded(SEED);
 const digits = (n) => Array.from({ length: n }, () => int(0, 9)).join("");
 const pad = (n, width) => String(n).padStart(width, "0");
 
 // Our decoded output in the proto3 JSON form protobuf-es's toJson writes.
-const base64 = (bytes) => Buffer.from(bytes).toString("base64");
-function toProto3Json(value, key) {
-  if (typeof value === "bigint") return String(value);
-  if (key === "asNumber") return String(value);
-  if (value instanceof Uint8Array) return base64(value);
-  if (Array.isArray(value)) return value.map((v) => toProto3Json(v));
-  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toProto3Json(v, k)]));
-  return value;
-}
+const anyAsJson = (typeUrl, value) => toJson(wkt.AnySchema, create(wkt.AnySchema, { typeUrl, value }), { alwaysEmitImplicit: true, registry });
 const show = (v) => JSON.stringify(v, (_, x) => (typeof x === "bigint" ? `${x}n` : x));
 
 async function attempt(f) {
@@ -185,7 +164,7 @@ async function encodeCase(kind, at, input, value) {
 /** `bytes` (a Kinds message) through both decoders. */
 async function decodeCase(kind, bytes, label) {
   tally.cases++;
-  const ours = await attempt(async () => toProto3Json(await testCodec.decodeRequest(METHOD, bytes)));
+  const ours = await attempt(async () => asProto3Json(Kinds, await testCodec.decodeRequest(METHOD, bytes), anyAsJson));
   const theirs = await attempt(() => toJson(Kinds, fromBinary(Kinds, bytes), { alwaysEmitImplicit: true, registry }));
   const what = `decode ${kind} ${label}`;
   count(`decode ${kind}`, ours.error && theirs.error);
