@@ -185,7 +185,9 @@ impl Encoder<'_> {
                 }
                 (false, true) => by_json,
                 (true, false) => by_name,
-                // `null` is a Value of its own; elsewhere it means unset.
+                // `null` is a Value of its own, and a NullValue's one value
+                // (firestore.v1.Value's `nullValue`: a oneof member set);
+                // elsewhere it means unset.
                 (true, true) if by_json.is_null() && self.is_value(field) => by_json,
                 (true, true) => continue,
             };
@@ -205,8 +207,13 @@ impl Encoder<'_> {
         Ok(())
     }
 
+    /// Whether `null` is a value of `field`'s type (Value, NullValue), not "unset".
     fn is_value(&self, field: &Field) -> bool {
-        matches!(field.kind, Kind::Message(m) if self.schema.messages[m].wkt == Some(Wkt::Value))
+        match field.kind {
+            Kind::Message(m) => self.schema.messages[m].wkt == Some(Wkt::Value),
+            Kind::Enum(e) => self.schema.enums[e].is_null_value(),
+            _ => false,
+        }
     }
 
     fn field(&mut self, field: &Field, value: &JsValue, out: &mut Vec<u8>) -> Result<()> {
