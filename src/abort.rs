@@ -1,13 +1,5 @@
-//! `AbortSignal` as a Rust future, and what an abort reason means as a status.
-use std::{
-    cell::RefCell,
-    future::Future,
-    pin::Pin,
-    rc::Rc,
-    task::{Context, Poll, Waker},
-};
-
-use wasm_bindgen::{JsCast, JsValue, closure::Closure};
+//! A call's `AbortSignal`, and what an abort reason means as a status.
+use wasm_bindgen::JsValue;
 use web_sys::AbortSignal;
 
 use crate::{
@@ -28,65 +20,6 @@ impl Signal {
 
     pub fn get(&self) -> &AbortSignal {
         &self.0.0
-    }
-}
-
-/// Resolves with `signal.reason` once the signal aborts. Dropping it removes
-/// its listener, so a long-lived signal (`navigationSignal()`) does not
-/// collect one listener per finished call.
-pub(crate) struct Aborted {
-    signal: AbortSignal,
-    waker: Rc<RefCell<Option<Waker>>>,
-    listener: Option<Closure<dyn FnMut()>>,
-}
-
-impl Aborted {
-    pub fn new(signal: AbortSignal) -> Self {
-        Self {
-            signal,
-            waker: Rc::default(),
-            listener: None,
-        }
-    }
-
-    /// The reason, if the signal has already aborted.
-    pub fn reason_now(&self) -> Option<JsValue> {
-        self.signal.aborted().then(|| self.signal.reason())
-    }
-}
-
-impl Future for Aborted {
-    type Output = JsValue;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<JsValue> {
-        if let Some(reason) = self.reason_now() {
-            return Poll::Ready(reason);
-        }
-        *self.waker.borrow_mut() = Some(cx.waker().clone());
-        if self.listener.is_none() {
-            let waker = self.waker.clone();
-            let listener = Closure::<dyn FnMut()>::new(move || {
-                if let Some(w) = waker.borrow_mut().take() {
-                    w.wake();
-                }
-            });
-            // Cannot fail: `signal` is an EventTarget and the callback a function.
-            let _ = self
-                .signal
-                .add_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
-            self.listener = Some(listener);
-        }
-        Poll::Pending
-    }
-}
-
-impl Drop for Aborted {
-    fn drop(&mut self) {
-        if let Some(listener) = self.listener.take() {
-            let _ = self
-                .signal
-                .remove_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
-        }
     }
 }
 

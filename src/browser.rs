@@ -50,6 +50,13 @@ pub(crate) fn post(
 /// Aborts its fetch when dropped (a no-op once the response has been read).
 pub(crate) struct AbortOnDrop(AbortController);
 
+impl AbortOnDrop {
+    /// The fetch's controller, for the call's guard to abort it first.
+    pub fn controller(&self) -> &AbortController {
+        &self.0
+    }
+}
+
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();

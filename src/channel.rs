@@ -119,6 +119,8 @@ where
             .expect("grpc-timeout values are ASCII");
         request.headers_mut().insert(grpc_timeout::HEADER, value);
     }
+    // Our `Fetch` links its fetch to the guard; another transport ignores it.
+    request.extensions_mut().insert(guard.fetch_link());
     let mut fetch = std::pin::pin!(transport.call(request));
     let response = poll_fn(|cx| {
         // The signal's verdict first, so an abort racing the response still cancels.

@@ -25,6 +25,7 @@ use crate::{
         network_failure_message, post,
     },
     frames::{DEFAULT_MAX_RECEIVE, FrameLimit},
+    guard::FetchLink,
     status::http_failure,
     unshared::Unshared,
 };
@@ -84,6 +85,9 @@ async fn fetch(
 
     let (response, abort) =
         post(&format!("{base_url}{path}"), &headers, &body, None).map_err(js_failure)?;
+    if let Some(link) = parts.extensions.get::<FetchLink>() {
+        link.link(abort.controller());
+    }
     // If this future is dropped here, `abort` goes with it and aborts the fetch.
     let response: web_sys::Response = response
         .await

@@ -63,6 +63,7 @@ pub(crate) async fn open(
     guard.check()?;
     let (response, abort) = post(url, headers, &frame(body), fetch)
         .map_err(|e| Failure::new(Code::INTERNAL, describe(&e)))?;
+    guard.fetch_link().link(abort.controller());
     let mut response = pin!(response);
     let response = poll_fn(|cx| {
         // The signal's verdict first, so an abort racing the response still cancels.

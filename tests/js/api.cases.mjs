@@ -332,6 +332,69 @@ export async function run(base, peer) {
     await settled(base, before, { [HELLO]: { started: 1, Canceled: 1 } });
   });
 
+  // The fetch must be aborted inside the signal's abort event: aborted a
+  // microtask later, Chromium sent the cancel only after the long task the
+  // page had queued right after abort() (as a framework's scheduler would).
+  // The frontend's stop is read from the demo server's stop log (its wall
+  // clock; the page's is the same machine's) once the page is free again.
+  const LONG_TASK_MS = 400;
+  const busy = (ms) => {
+    const end = performance.now() + ms;
+    while (performance.now() < end);
+  };
+  async function stopsSeq() {
+    const response = await fetch(`${base}/stops?after=${Number.MAX_SAFE_INTEGER}`, { cache: "no-store" });
+    assert(response.ok, `GET /stops: HTTP ${response.status}`);
+    return (await response.json()).last_seq;
+  }
+  async function frontendStop(after, method) {
+    const { entries } = await (await fetch(`${base}/stops?after=${after}`, { cache: "no-store" })).json();
+    const mine = entries.filter((e) => e.tier === "frontend" && e.method === method);
+    assert(mine.length === 1, `${mine.length} frontend stops of ${method} logged`);
+    return mine[0].stop_us / 1000;
+  }
+
+  // `begin(signal)` starts a call and resolves with `end()`, which makes
+  // the call end (by `signal` unless it says otherwise) and resolves once
+  // the client has its outcome.
+  async function stopsBeforeLongTask(method, begin) {
+    const after = await stopsSeq(); // also arms the log
+    const before = await scrape(base);
+    const controller = new AbortController();
+    const end = await begin(controller.signal);
+    await arrived(base, before, method);
+    const abortedAt = Date.now();
+    const outcome = end(controller);
+    setTimeout(() => busy(LONG_TASK_MS), 0);
+    await outcome;
+    await tick(0); // past the long task
+    const late = (await frontendStop(after, method)) - abortedAt;
+    assert(late < LONG_TASK_MS / 2, `the frontend stopped ${late.toFixed(1)} ms after the abort, behind a ${LONG_TASK_MS} ms task`);
+    await settled(base, before, { [method]: { started: 1, Canceled: 1 } });
+  }
+
+  test("an abort reaches the server before a long task queued behind it: unary, stream, return()", async () => {
+    await stopsBeforeLongTask(HELLO, (signal) => {
+      const call = rejects(new GreeterClient(base).sayHello({ delayMs: 5000 }, { signal }));
+      return (controller) => {
+        controller.abort();
+        return call.then((error) => assert(error.code === Code.CANCELLED, `unary: ${error.codeName}`));
+      };
+    });
+    for (const how of ["signal", "return()"]) {
+      await stopsBeforeLongTask(WATCH, async (signal) => {
+        const stream = new UpdatesClient(base).watch({ intervalMs: 60_000 }, { signal });
+        assert(!(await stream.next()).done, "the first update comes at once");
+        const next = stream.next(); // the second is a minute away
+        return (controller) => {
+          if (how === "return()") return stream.return().then(() => next);
+          controller.abort();
+          return rejects(next).then((error) => assert(error.code === Code.CANCELLED, `stream: ${error.codeName}`));
+        };
+      });
+    }
+  });
+
   test("StatsClient.watch yields both tiers' counters; break cancels it at both tiers", async () => {
     const before = await scrape(base);
     for await (const snapshot of new StatsClient(base).watch({ intervalMs: 50 })) {

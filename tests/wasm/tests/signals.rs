@@ -77,6 +77,37 @@ async fn the_abort_reason_is_the_very_value_the_signal_aborted_with() {
     );
 }
 
+/// The fetch is aborted inside the signal's `abort` event: aborted a
+/// microtask later, Chromium sent the cancel only after the long task the
+/// page had queued right after `abort()`. The frontend's stop is read from
+/// the demo server's stop log once the page is free again.
+#[wasm_bindgen_test]
+async fn an_abort_reaches_the_server_before_a_long_task_queued_behind_it() {
+    const LONG_TASK_MS: u32 = 400;
+    let after = prop(&stop_log(f64::from(u32::MAX)).await, "last_seq")
+        .as_f64()
+        .unwrap();
+    let before = Metrics::scrape().await;
+    let controller = AbortController::new().unwrap();
+    let call = slow_hello(controller.signal());
+    let abort = async {
+        backend_has_call(&before, GREETER).await;
+        let aborted_at = js_sys::Date::now();
+        controller.abort();
+        queue_long_task(LONG_TASK_MS);
+        aborted_at
+    };
+    let (status, aborted_at) = futures_util::join!(call, abort);
+    assert_eq!(status.code(), Code::Cancelled);
+    sleep(0).await; // past the long task
+    let late = frontend_stop(after, "demo.v1.Greeter/SayHello").await - aborted_at;
+    assert!(
+        late < f64::from(LONG_TASK_MS) / 2.0,
+        "the frontend stopped {late:.1} ms after abort(), behind a {LONG_TASK_MS} ms task"
+    );
+    server_settled(&before, GREETER, &["Canceled"]).await;
+}
+
 #[wasm_bindgen_test]
 async fn a_status_no_signal_ended_has_no_abort_reason() {
     let before = Metrics::scrape().await;

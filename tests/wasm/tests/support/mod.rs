@@ -214,6 +214,46 @@ pub async fn server_settled(before: &Metrics, service: &str, codes: &[&str]) {
     }
 }
 
+/// The demo server's stop log (`GET /stops?after=SEQ`, its wall clock) as
+/// JSON; the first read arms it.
+pub async fn stop_log(after: f64) -> JsValue {
+    let window = web_sys::window().unwrap();
+    let url = format!("{SERVER}/stops?after={after}");
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(&url))
+        .await
+        .expect("GET /stops")
+        .unchecked_into();
+    assert!(response.ok(), "GET /stops: HTTP {}", response.status());
+    JsFuture::from(response.json().unwrap()).await.unwrap()
+}
+
+/// When the frontend's one logged call of `method` ("pkg.Service/Method")
+/// after `after` stopped: ms since the Unix epoch, as `Date.now()`.
+pub async fn frontend_stop(after: f64, method: &str) -> f64 {
+    let entries: js_sys::Array = prop(&stop_log(after).await, "entries").unchecked_into();
+    let mine: Vec<JsValue> = entries
+        .iter()
+        .filter(|e| {
+            prop(e, "tier").as_string().as_deref() == Some("frontend")
+                && prop(e, "method").as_string().as_deref() == Some(method)
+        })
+        .collect();
+    assert_eq!(mine.len(), 1, "frontend stops of {method} logged");
+    prop(&mine[0], "stop_us").as_f64().unwrap() / 1000.0
+}
+
+/// Queues a task that keeps the page busy for `ms`, as a framework's render
+/// queued right after an abort would.
+pub fn queue_long_task(ms: u32) {
+    let busy = js_sys::Function::new_no_args(&format!(
+        "const end = performance.now() + {ms}; while (performance.now() < end);"
+    ));
+    web_sys::window()
+        .unwrap()
+        .set_timeout_with_callback(&busy)
+        .unwrap();
+}
+
 /// Waits until the backend has a call of `service` begun since `before`
 /// and still in flight: what a test that aborts a call in flight waits for,
 /// instead of a fixed pause (bounded: 5 s).
