@@ -257,6 +257,20 @@ const FROM_SOURCE: [(&str, &str); 2] = [
     ),
 ];
 
+/// What the runtime's JS (`src/instance.js`, `src/code.js`) takes from a
+/// glue instance; wasm-bindgen's other exports are left out of the factory.
+const GLUE_EXPORTS: [&str; 9] = [
+    "default",
+    "Code",
+    "setErrorClass",
+    "registerSchema",
+    "unary",
+    "serverStream",
+    "decodeRequest",
+    "encodeReply",
+    "methodStreams",
+];
+
 /// wasm-bindgen's glue for `--target web` keeps its instance in module
 /// state and will not make a second one, but the runtime must be able to
 /// start afresh after a trap (`src/instance.js`): the glue is shipped as a
@@ -267,11 +281,22 @@ fn factory(dir: &std::path::Path) -> anyhow::Result<()> {
     let glue = dir.join("grpc_web_abort.js");
     let before = std::fs::read(&glue)?;
     let outfile = format!("--outfile={}", glue.display());
-    let path = glue.to_string_lossy().into_owned();
+    // Only what the runtime's JS uses is re-exported, so esbuild drops the
+    // rest (`initSync`: issue 17). A name the glue lacks stops esbuild.
+    let entry = dir.join("glue-entry.js");
+    std::fs::write(
+        &entry,
+        format!(
+            "export {{ {} }} from \"./grpc_web_abort.js\";\n",
+            GLUE_EXPORTS.join(", ")
+        ),
+    )?;
+    let path = entry.to_string_lossy().into_owned();
     exec(&mut command(
         ESBUILD,
         &[
             &path,
+            "--bundle",
             "--minify",
             "--format=iife",
             "--global-name=__glue",
@@ -283,6 +308,7 @@ fn factory(dir: &std::path::Path) -> anyhow::Result<()> {
             &outfile,
         ],
     ))?;
+    std::fs::remove_file(&entry)?;
     let text = std::fs::read_to_string(&glue)?;
     let body = text
         .trim_end()
