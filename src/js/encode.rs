@@ -187,8 +187,12 @@ impl Encoder<'_> {
                 (true, false) => by_name,
                 // `null` is a Value of its own, and a NullValue's one value
                 // (firestore.v1.Value's `nullValue`: a oneof member set);
-                // elsewhere it means unset.
-                (true, true) if by_json.is_null() && self.is_value(field) => by_json,
+                // elsewhere it means unset. Under either name.
+                (true, true)
+                    if (by_json.is_null() || by_name.is_null()) && self.is_value(field) =>
+                {
+                    JsValue::NULL
+                }
                 (true, true) => continue,
             };
             if let Some(oneof) = field.oneof {
