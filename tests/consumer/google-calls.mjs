@@ -6,17 +6,13 @@
 // must end in GrpcError UNAVAILABLE (the request was encoded, validated and
 // sent). Prints { services, called, skipped, failures } as JSON.
 // Usage: node google-calls.mjs IMAGE GEN_DIR FILE...
-import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 
-import { createFileRegistry, fromBinary } from "@bufbuild/protobuf";
-import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { Code, GrpcError } from "grpc-web-abort";
 
+import { googleMethods } from "./google-clients.mjs";
+
 const [image, gen, ...files] = process.argv.slice(2);
-const registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, readFileSync(image)));
 
 const closed = await new Promise((ok) => {
   const probe = createServer().listen(0, "127.0.0.1", () => {
@@ -26,43 +22,8 @@ const closed = await new Promise((ok) => {
 });
 const base = `http://127.0.0.1:${closed}`;
 
-// Every module first: the runtime reads the registered descriptors once.
-const modules = new Map();
-for (const name of files) {
-  const path = resolve(gen, name.replace(/\.proto$/, "_grpcweb.js"));
-  modules.set(name, await import(pathToFileURL(path).href));
-}
-
-let services = 0;
-let skipped = 0;
-const calls = [];
-const failures = [];
-for (const name of files) {
-  const file = registry.getFile(name);
-  if (!file) {
-    failures.push(`${name}: not in the image`);
-    continue;
-  }
-  const module = modules.get(name);
-  for (const service of file.services) {
-    services++;
-    // Our class is `<Service>Client`, with `$` appended where the proto took that name.
-    const classes = Object.entries(module).filter(([key]) => key.replace(/\$+$/, "") === `${service.name}Client`);
-    for (const method of service.methods) {
-      if (method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming") {
-        skipped++;
-        continue;
-      }
-      const found = classes.find(([, cls]) => typeof cls.prototype[method.localName] === "function");
-      if (!found) {
-        failures.push(`${service.typeName}.${method.name}: no ${service.name}Client.${method.localName}()`);
-        continue;
-      }
-      const client = new found[1](base);
-      calls.push(call(client, method, `${service.typeName}.${method.name}`));
-    }
-  }
-}
+const { services, methods, skipped, failures } = await googleMethods(image, gen, files, base);
+const calls = methods.map(({ client, method, label }) => call(client, method, label));
 
 async function call(client, method, label) {
   try {

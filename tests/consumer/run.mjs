@@ -8,8 +8,10 @@
 // (under `vite preview`, a plain page with an import map, and the Vite dev
 // server), each checked at both tiers' /metrics, and one wasm for the
 // clients of two protos. Then Google's API protos, vendored as their users
-// vendor them: generated, strict-tsc clean, and every unary and
-// server-streaming method that protobuf-es lists callable from Node. And
+// vendor them: generated, strict-tsc clean, every unary and
+// server-streaming method that protobuf-es lists callable from Node, and
+// our codec against protobuf-es on seeded messages of their types
+// (google-codec.differential.mjs). And
 // issue 16's: interceptors against real servers (tests/echo-server, built
 // by xtask, reports what metadata reached it), and the app's unit tests
 // against the test transport in Node and in Chromium.
@@ -278,6 +280,11 @@ describe("Google's API protos, vendored with their current descriptor.proto", ()
     };
     writeFileSync(join(app, "buf.google.yaml"), JSON.stringify(template));
     sh("npx", ["buf", "generate", "--template", "buf.google.yaml"]);
+    // buf's image: protobuf-es reads the protos from it.
+    sh("npx", ["buf", "build", "vendor", ...files.flatMap((f) => ["--path", `vendor/${f}`]), "-o", "google.binpb"]);
+    for (const script of ["google-clients.mjs", "google-calls.mjs", "google-codec.differential.mjs"]) cpSync(join(here, script), join(app, script));
+    // tests/js's shared modules, where the differential imports them from (../js/).
+    for (const shared of ["proto3-json.mjs", "seeded.mjs"]) cpSync(join(root, "tests/js", shared), join(scratch, "js", shared));
   });
 
   it("generates declarations that strict tsc accepts", () => {
@@ -288,12 +295,19 @@ describe("Google's API protos, vendored with their current descriptor.proto", ()
   });
 
   it("every unary and server-streaming method protobuf-es lists is callable (UNAVAILABLE from a closed port)", () => {
-    sh("npx", ["buf", "build", "vendor", ...files.flatMap((f) => ["--path", `vendor/${f}`]), "-o", "google.binpb"]);
-    cpSync(join(here, "google-calls.mjs"), join(app, "google-calls.mjs"));
     const result = JSON.parse(sh("node", ["google-calls.mjs", "google.binpb", "gen-google", ...files]));
     console.log(`consumer: ${result.called} methods called in ${result.services} services; ${result.skipped} client/bidi streaming skipped`);
     assert.deepEqual(result.failures, []);
     assert.ok(result.called > 500, `only ${result.called} methods`);
+  });
+
+  it("our codec and protobuf-es agree on seeded, populated messages of every method's types, both ways", () => {
+    const result = JSON.parse(sh("node", ["google-codec.differential.mjs", "google.binpb", "gen-google", ...files]));
+    const { failures, failed, ...summary } = result;
+    console.log(`consumer: codec vs protobuf-es: ${JSON.stringify(summary)}`);
+    assert.deepEqual(failures, [], `${failed} divergences (re-run: node google-codec.differential.mjs google.binpb gen-google --seed=${result.seed} --count=${result.count} FILE...)`);
+    assert.ok(result.types > 1000 && result.reached > 2000, `only ${result.types} types, ${result.reached} reached`);
+    assert.ok(result.checks >= 2 * result.cases && result.cases >= result.types * result.count, `${result.cases} cases, ${result.checks} checks`);
   });
 });
 
