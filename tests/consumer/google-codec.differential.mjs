@@ -14,7 +14,8 @@
 //   value must be protobuf-es's toJson of the message, in the form
 //   docs/javascript.md gives (tests/js/proto3-json.mjs);
 // - ours -> bytes: encoded as the method's request (the call's body) or as
-//   its reply (testCodec), protobuf-es must read the same message.
+//   its reply (testCodec), protobuf-es must read the same message; and so
+//   must it when what our codec decoded is given back to it.
 // Prints { seed, count, types, reached, cases, checks, seconds, made, failed,
 // failures (the first SHOW, default 30) } as JSON.
 // Usage (inside the app run.mjs builds; ../js/ holds tests/js's shared
@@ -261,9 +262,12 @@ function firstDifference(a, b, path = "") {
   return undefined;
 }
 
-/** Our decoded value (or error) against protobuf-es's JSON of the message. */
-function checkDecoded(what, desc, expected, ours) {
+/** Our decoded value (or error) against protobuf-es's JSON of the message (or its error). */
+function checkDecoded(what, desc, theirs, ours) {
   total.checks++;
+  if (ours.error && theirs.error) return tally("bytes both refuse");
+  if (theirs.error) return fail(what, `protobuf-es refused the bytes (${theirs.error.message}), ours read ${show(ours.value)}`);
+  const expected = theirs.value;
   if (ours.error) return fail(what, `ours refused protobuf-es's bytes: ${ours.error.message}`);
   let mine;
   try {
@@ -347,18 +351,31 @@ function unknownField(desc) {
 
 /** A random message of `desc` with protobuf-es's reading of it. */
 function sample(desc, label) {
-  const state = { p: pick([0.15, 0.5, 0.9]), budget: int(5, BUDGET), reached };
-  const { json, ours } = message(desc, state);
-  const parsed = attempt.sync(() => fromJson(desc, json, { registry }));
-  if (parsed.error) {
+  const one = () => {
+    const state = { p: pick([0.15, 0.5, 0.9]), budget: int(5, BUDGET), reached };
+    const { json, ours } = message(desc, state);
+    const parsed = attempt.sync(() => fromJson(desc, json, { registry }));
     // Not a codec divergence: the generator made JSON protobuf-es refuses.
-    fail(`${label}: the generator's ${desc.typeName}`, `${parsed.error.message}\n     ${show(json)}`);
-    return undefined;
-  }
-  let bytes = toBinary(desc, parsed.value);
+    if (parsed.error) fail(`${label}: the generator's ${desc.typeName}`, `${parsed.error.message}\n     ${show(json)}`);
+    return parsed.error ? undefined : { ours, message: parsed.value };
+  };
+  const first = one();
+  if (!first) return undefined;
+  const expected = toJson(desc, first.message, opts);
+  let bytes = toBinary(desc, first.message);
   // A field this type does not have (a newer server's): both skip it.
   if (chance(0.2)) bytes = new Uint8Array([...bytes, ...unknownField(desc)]);
-  return { ours, expected: toJson(desc, parsed.value, opts), bytes };
+  if (!chance(0.1)) return { ours: first.ours, expected, bytes, decoded: { value: expected } };
+  // Two messages one after the other are one message, the two merged (the
+  // encoding's rule: scalars and oneofs last wins, repeated fields append,
+  // messages merge): our decoder must read it as protobuf-es does.
+  const second = one();
+  if (!second) return undefined;
+  tally("two messages concatenated (a merge)");
+  bytes = new Uint8Array([...bytes, ...toBinary(desc, second.message)]);
+  // (A Duration may come out with seconds and nanos of opposite signs,
+  // which neither side can write as JSON.)
+  return { ours: first.ours, expected, bytes, decoded: attempt.sync(() => toJson(desc, fromBinary(desc, bytes), opts)) };
 }
 attempt.sync = (f) => {
   try {
@@ -389,7 +406,13 @@ for (let round = 0; round < COUNT; round++) {
     const what = `${m.label} request ${name} (seed ${SEED}, round ${round})`;
     const { sent } = await call(m, s.ours, new Uint8Array());
     checkEncoded(`${what}, encoded by our call`, desc, s.expected, sent, s.ours);
-    checkDecoded(`${what}, decoded by testCodec.decodeRequest`, desc, s.expected, await attempt(() => testCodec.decodeRequest(m.path, s.bytes)));
+    const decoded = await attempt(() => testCodec.decodeRequest(m.path, s.bytes));
+    checkDecoded(`${what}, decoded by testCodec.decodeRequest`, desc, s.decoded, decoded);
+    // What our codec gives back it takes as input.
+    if (decoded.value && s.decoded.value) {
+      const again = await call(m, decoded.value, new Uint8Array());
+      checkEncoded(`${what}, decoded by testCodec.decodeRequest and given back to our call`, desc, s.decoded.value, again.sent, decoded.value);
+    }
   }
   for (const [name, m] of asOutput) {
     const desc = m.method.output;
@@ -398,8 +421,12 @@ for (let round = 0; round < COUNT; round++) {
     total.cases++;
     const what = `${m.label} reply ${name} (seed ${SEED}, round ${round})`;
     const { reply } = await call(m, {}, s.bytes);
-    checkDecoded(`${what}, decoded by our call`, desc, s.expected, reply);
+    checkDecoded(`${what}, decoded by our call`, desc, s.decoded, reply);
     checkEncoded(`${what}, encoded by testCodec.encodeReply`, desc, s.expected, await attempt(() => testCodec.encodeReply(m.path, s.ours)), s.ours);
+    if (reply.value && s.decoded.value) {
+      const again = await attempt(() => testCodec.encodeReply(m.path, reply.value));
+      checkEncoded(`${what}, decoded by our call and given back to testCodec.encodeReply`, desc, s.decoded.value, again, reply.value);
+    }
   }
 }
 
