@@ -6,7 +6,10 @@ use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{AbortSignal, Headers};
 
-use super::{error::type_error, value::describe};
+use super::{
+    error::type_error,
+    value::{array_from, describe},
+};
 use crate::{Deadline, deadline::earlier, frames::DEFAULT_MAX_RECEIVE};
 
 #[derive(Clone, Debug, Default)]
@@ -238,12 +241,7 @@ fn header(name: &str, value: &str) -> Result<(String, String), String> {
 fn header_entries(headers: &JsValue) -> Result<Vec<(String, String)>, JsValue> {
     let bad = || type_error("CallOptions.headers must be a Headers or a record of strings");
     let pairs = if headers.is_instance_of::<web_sys::Headers>() {
-        let all = Array::new();
-        let pairs = js_sys::try_iter(headers).ok().flatten().ok_or_else(bad)?;
-        for pair in pairs.flatten() {
-            all.push(&pair);
-        }
-        all
+        array_from(headers).map_err(|_| bad())?
     } else if headers.is_object() {
         Object::entries(headers.unchecked_ref())
     } else {

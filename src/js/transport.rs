@@ -18,6 +18,7 @@ use crate::{
     },
     frames::{self, Frame, Frames},
     guard::Guard,
+    js::value::array_from,
     status::{Code, Failure, http_failure},
 };
 
@@ -190,9 +191,9 @@ impl Call {
         let separate =
             |t: &&Headers| AsRef::<JsValue>::as_ref(*t) != AsRef::<JsValue>::as_ref(&self.headers);
         if let (Some(all), Some(trailers)) = (&metadata, self.trailers.as_ref().filter(separate))
-            && let Ok(Some(entries)) = js_sys::try_iter(trailers)
+            && let Ok(entries) = array_from(trailers)
         {
-            for pair in entries.flatten() {
+            for pair in entries.iter() {
                 let pair: js_sys::Array = pair.unchecked_into();
                 let (name, value) = (pair.get(0), pair.get(1));
                 if let (Some(name), Some(value)) = (name.as_string(), value.as_string()) {
