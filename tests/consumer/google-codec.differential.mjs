@@ -12,7 +12,9 @@
 // - protobuf-es's bytes -> ours: decoded as a reply of the method (a call
 //   whose `fetch` answers with them) or as its request (testCodec), our
 //   value must be protobuf-es's toJson of the message, in the form
-//   docs/javascript.md gives (tests/js/proto3-json.mjs);
+//   docs/javascript.md gives (tests/js/proto3-json.mjs); 1 in 5 with a
+//   field the type does not have appended, 1 in 10 followed by a second
+//   message (the two read as one, merged);
 // - ours -> bytes: encoded as the method's request (the call's body) or as
 //   its reply (testCodec), protobuf-es must read the same message; and so
 //   must it when what our codec decoded is given back to it.
