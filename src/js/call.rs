@@ -36,13 +36,21 @@ pub(crate) struct Prepared {
 /// message is a `TypeError` and no request leaves the browser.
 pub(crate) fn prepare(
     schema: u32,
-    base_url: &str,
+    base_url: &JsValue,
     defaults: &JsValue,
-    path: &str,
+    path: &JsValue,
     request: &JsValue,
     options: &JsValue,
     server_streaming: bool,
 ) -> Result<Prepared, JsValue> {
+    // Strings the runtime's JS always passes, read here once for both
+    // exports: as `String` arguments, each export's shim and glue copied
+    // them in on its own (issue 17).
+    let (base_url, path) = (
+        base_url.as_string().unwrap_or_default(),
+        path.as_string().unwrap_or_default(),
+    );
+    let path = path.as_str();
     let schema = registry::schema(schema)?;
     let method = schema
         .method(path)
@@ -64,7 +72,7 @@ pub(crate) fn prepare(
     }
     Ok(Prepared {
         output,
-        url: format!("{}{path}", crate::ascii::trim_end(base_url, b'/')),
+        url: format!("{}{path}", crate::ascii::trim_end(&base_url, b'/')),
         schema,
         body,
         options,
@@ -151,9 +159,9 @@ impl Prepared {
 #[wasm_bindgen]
 pub fn unary(
     schema: u32,
-    #[wasm_bindgen(js_name = baseUrl)] base_url: String,
+    #[wasm_bindgen(js_name = baseUrl)] base_url: JsValue,
     defaults: JsValue,
-    path: String,
+    path: JsValue,
     request: JsValue,
     options: JsValue,
 ) -> Promise {

@@ -27,9 +27,9 @@ enum State {
 #[wasm_bindgen(js_name = serverStream)]
 pub fn server_stream(
     schema: u32,
-    #[wasm_bindgen(js_name = baseUrl)] base_url: String,
+    #[wasm_bindgen(js_name = baseUrl)] base_url: JsValue,
     defaults: JsValue,
-    path: String,
+    path: JsValue,
     request: JsValue,
     options: JsValue,
 ) -> JsValue {
