@@ -391,6 +391,15 @@ ${r.overhead.trim()}
   looks at its token every 64 candidates (microseconds), but must first be
   given a core again by the scheduler, which on 2 busy cores takes as long
   as it takes. The section "tails over the last runs" gives their spread.
+- **Two tails were ours, and are gone** (issue 17): the demo's computation
+  ran in tokio's blocking pool at the runtime's priority, so on 2 busy cores
+  the threads that notice a disconnect queued behind the very work it was
+  to cancel (it now runs on a thread of its own at nice +10:
+  \`server/src/services/work.rs\`); and our runtime aborted the \`fetch\` a
+  microtask after the signal's \`abort\` event, which Chromium sends to the
+  network only after the tasks queued before it, so a long task the page
+  queued right after \`abort()\` held the cancel back by its whole length
+  (now inside the event, as Connect-ES does: \`src/guard.rs\`).
 - **Which measure the cancel→stop and deadline goals use** (issue 17): the
   stops from the server's clock (the stop log, §3), which carry no
   observer's latency; the figures "observed from outside" stay beside them
