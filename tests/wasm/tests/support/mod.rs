@@ -36,13 +36,7 @@ pub struct Metrics(Vec<Series>);
 
 impl Metrics {
     pub async fn scrape() -> Self {
-        let window = web_sys::window().unwrap();
-        let url = format!("{SERVER}/metrics");
-        let response: web_sys::Response = JsFuture::from(window.fetch_with_str(&url))
-            .await
-            .expect("GET /metrics")
-            .unchecked_into();
-        assert!(response.ok(), "GET /metrics: HTTP {}", response.status());
+        let response = get("/metrics").await;
         let text = JsFuture::from(response.text().unwrap())
             .await
             .unwrap()
@@ -217,14 +211,20 @@ pub async fn server_settled(before: &Metrics, service: &str, codes: &[&str]) {
 /// The demo server's stop log (`GET /stops?after=SEQ`, its wall clock) as
 /// JSON; the first read arms it.
 pub async fn stop_log(after: f64) -> JsValue {
-    let window = web_sys::window().unwrap();
-    let url = format!("{SERVER}/stops?after={after}");
-    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(&url))
-        .await
-        .expect("GET /stops")
-        .unchecked_into();
-    assert!(response.ok(), "GET /stops: HTTP {}", response.status());
+    let response = get(&format!("/stops?after={after}")).await;
     JsFuture::from(response.json().unwrap()).await.unwrap()
+}
+
+/// `GET` a path of the demo server, which must answer 2xx.
+async fn get(path: &str) -> web_sys::Response {
+    let window = web_sys::window().unwrap();
+    let response: web_sys::Response =
+        JsFuture::from(window.fetch_with_str(&format!("{SERVER}{path}")))
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e:?}"))
+            .unchecked_into();
+    assert!(response.ok(), "GET {path}: HTTP {}", response.status());
+    response
 }
 
 /// When the frontend's one logged call of `method` ("pkg.Service/Method")
