@@ -16,7 +16,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { brotliCompressSync, constants as zlib } from "node:zlib";
+import { brotliCompressSync, gzipSync, constants as zlib } from "node:zlib";
 
 import { launch } from "../e2e/browser.mjs";
 import { render } from "./report.mjs";
@@ -30,6 +30,38 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 async function brotliSize(files) {
   const bytes = Buffer.concat(await Promise.all(files.map((file) => readFile(path.resolve(here, "..", file)))));
   return brotliCompressSync(bytes, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: bytes.length } }).length;
+}
+/**
+ * Both sides as an app's build ships them: esbuild bundles and minifies an
+ * entry that makes the three clients (ours: from the package, as
+ * bench/connect.ts does for Connect-ES, whose bundle is `connect.js`), our
+ * `.wasm` beside it; each side's files concatenated, gzip -9 (Node's zlib)
+ * and brotli -q 11.
+ */
+async function bundledSizes(pkgDir) {
+  const esbuild = await import(path.join(here, "node_modules/esbuild/lib/main.js"));
+  const entry = `import { GreeterClient, UpdatesClient, WorkClient } from ${JSON.stringify(path.resolve(pkgDir, "index.js"))};
+export const oursClients = (base) => ({ greeter: new GreeterClient(base), updates: new UpdatesClient(base), work: new WorkClient(base) });`;
+  const built = await esbuild.build({
+    stdin: { contents: entry, resolveDir: here, loader: "js", sourcefile: "ours-entry.js" },
+    bundle: true,
+    minify: true,
+    format: "esm",
+    write: false,
+    logLevel: "warning",
+  });
+  const measure = (parts) => {
+    const bytes = Buffer.concat(parts);
+    return {
+      raw: bytes.length,
+      gzip: gzipSync(bytes, { level: 9 }).length,
+      brotli: brotliCompressSync(bytes, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: bytes.length } }).length,
+    };
+  };
+  return {
+    ours: measure([Buffer.from(built.outputFiles[0].contents), await readFile(path.join(pkgDir, "runtime/grpc_web_abort_bg.wasm"))]),
+    connect: measure([await readFile(path.join(args.out, "connect.js"))]),
+  };
 }
 const { values: args } = parseArgs({
   options: {
@@ -378,6 +410,7 @@ try {
     size: {
       ours: { ...inputs.size.ours, brotli: await brotliSize(inputs.size.ours.files) },
       connect: { ...inputs.size.connect, brotli: await brotliSize(inputs.size.connect.files) },
+      bundled: await bundledSizes(PKG_DIR),
     },
     server: inputs.server,
     overhead: inputs.overhead,
