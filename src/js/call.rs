@@ -2,11 +2,10 @@
 //! encode the request by the schema, send it over the lean gRPC-Web
 //! transport under the call's signal and deadline, decode the reply, and
 //! turn a failure into a `GrpcError`.
-use std::{future::Future, pin::Pin, rc::Rc};
+use std::rc::Rc;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 use web_sys::{AbortSignal, Headers};
 
 use super::{
@@ -14,6 +13,7 @@ use super::{
     encode::encode,
     error::{grpc_error, type_error},
     options::CallOptions,
+    promise::promise,
     registry,
     transport::{self, Call, CallError},
 };
@@ -184,14 +184,6 @@ pub fn unary(
             }
         }
     })
-}
-
-/// `future` as a promise, through the one `future_to_promise` the package
-/// compiles: boxed, every export's future is the same type, rather than one
-/// copy of the promise machinery per export (issue 17: 1.3 KB of wasm).
-pub(crate) fn promise(future: impl Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
-    let boxed: Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>> = Box::pin(future);
-    future_to_promise(boxed)
 }
 
 /// Calls `callback` (`onHeader`, `onTrailer`) with `metadata`, if there is

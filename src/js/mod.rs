@@ -9,6 +9,7 @@ mod decode;
 mod encode;
 mod error;
 mod options;
+mod promise;
 mod registry;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod response_fuzz;

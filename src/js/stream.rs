@@ -10,7 +10,8 @@ use wasm_bindgen::prelude::*;
 use web_sys::{AbortController, AbortSignal};
 
 use super::{
-    call::{Prepared, prepare, promise},
+    call::{Prepared, prepare},
+    promise::promise,
     transport::Call,
 };
 
