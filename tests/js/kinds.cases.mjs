@@ -171,6 +171,8 @@ export async function run({ base, round, encoded }) {
   }, { meta: { a: 1, b: [true, null, "x", { c: {} }] }, json: { deep: [1, [2]] }, listValue: [1, "two", false, null] });
 
   roundTrip("a Value holding null is present", { json: null }, { json: null });
+  roundTrip("a NullValue oneof member given null is set, under its JSON name", { nullChoice: null }, { nullChoice: null });
+  roundTrip("a NullValue oneof member given null is set, under its proto name", { null_choice: null }, { nullChoice: null });
 
   roundTrip("Empty, FieldMask and Any", {
     nothing: {}, mask: "fooBar,baz.quxQuux",
