@@ -6,7 +6,8 @@
 //! Chromium sends a fetch's abort to the network after the tasks queued
 //! before it, so a long task the app queued right after `abort()` (a render,
 //! say) held the server's cancel back by its whole length. The deadline's
-//! timer needs no such care: nothing can queue a task inside its own.
+//! timer needs no such care: its task runs only our code, and the abort
+//! follows in that task's own microtasks.
 use std::{
     cell::{Cell, RefCell},
     future::Future,
