@@ -1,6 +1,6 @@
 //! Small questions about JS values the codec asks: what kind of value is
 //! this, how to name it in an error, how to read a number from it.
-use js_sys::{Array, BigInt, JsString, Object, Uint8Array};
+use js_sys::{Array, JsString, Object, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue, prelude::wasm_bindgen};
 
 use crate::ascii;
@@ -27,8 +27,9 @@ pub(crate) fn describe(value: &JsValue) -> String {
             .map(String::from)
             .unwrap_or_default();
     }
-    if let Some(big) = value.dyn_ref::<BigInt>() {
-        return format!("{}n", String::from(big.to_string(10).unwrap_or_default()));
+    if let Some(mut digits) = bigint_decimal(value) {
+        digits.push('n');
+        return digits;
     }
     if value.is_null() {
         return "null".into();
@@ -83,9 +84,9 @@ pub(crate) fn well_formed_string(value: &JsValue) -> Option<Result<String, ()>> 
 
 /// A BigInt's decimal digits.
 pub(crate) fn bigint_decimal(value: &JsValue) -> Option<String> {
-    value
-        .dyn_ref::<BigInt>()
-        .map(|big| String::from(big.to_string(10).unwrap_or_default()))
+    // JS's `String(big)`: the digits, by an import the package has anyway
+    // rather than `BigInt.prototype.toString`'s own (issue 17).
+    value.is_bigint().then(|| js_string(value))
 }
 
 /// The own enumerable keys of an object.
