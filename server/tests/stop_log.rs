@@ -5,34 +5,16 @@ mod support;
 
 use std::{net::SocketAddr, time::Duration};
 
-use http_body_util::{BodyExt, Empty};
-use hyper_util::rt::TokioIo;
 use support::{
-    check, eventually,
+    check, eventually, http_get,
     raw_call::{RawCall, Transport},
     requests::{HELLO, hello},
     start_and_reach_backend, two_tiers,
 };
 use tonic::Code;
 
-async fn get(addr: SocketAddr, path: &str) -> (http::StatusCode, String) {
-    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let (mut send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    let req = http::Request::get(path)
-        .header("host", addr.to_string())
-        .body(Empty::<bytes::Bytes>::new())
-        .unwrap();
-    let res = send.send_request(req).await.unwrap();
-    let status = res.status();
-    let body = res.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8(body.to_vec()).unwrap())
-}
-
 async fn stops(addr: SocketAddr, after: u64) -> serde_json::Value {
-    let (status, body) = get(addr, &format!("/stops?after={after}")).await;
+    let (status, body) = http_get(addr, &format!("/stops?after={after}")).await;
     assert_eq!(status, 200, "{body}");
     serde_json::from_str(&body).unwrap()
 }
@@ -97,6 +79,6 @@ async fn each_tier_logs_each_call_once_read() {
     }
     // Only what came after `after`, and a bad query is refused.
     assert_eq!(stops(addr, 3).await["entries"].as_array().unwrap().len(), 1);
-    let (status, body) = get(addr, "/stops?after=x").await;
+    let (status, body) = http_get(addr, "/stops?after=x").await;
     assert_eq!(status, 400, "{body}");
 }

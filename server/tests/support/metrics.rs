@@ -7,9 +7,6 @@
 //! and [`Counts::so_far`], which take only the names the server registers.
 use std::net::SocketAddr;
 
-use http_body_util::{BodyExt, Empty};
-use hyper_util::rt::TokioIo;
-
 /// One scrape of `/metrics`.
 pub struct Scrape(String);
 
@@ -28,19 +25,9 @@ const SERIES: [&str; 6] = [
 
 impl Scrape {
     pub async fn of(addr: SocketAddr) -> Scrape {
-        let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-        let (mut send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .unwrap();
-        tokio::spawn(conn);
-        let req = http::Request::get("/metrics")
-            .header("host", addr.to_string())
-            .body(Empty::<bytes::Bytes>::new())
-            .unwrap();
-        let res = send.send_request(req).await.unwrap();
-        assert_eq!(res.status(), 200);
-        let body = res.into_body().collect().await.unwrap().to_bytes();
-        Scrape(String::from_utf8(body.to_vec()).unwrap())
+        let (status, body) = super::http_get(addr, "/metrics").await;
+        assert_eq!(status, 200);
+        Scrape(body)
     }
 
     /// The series as the process holds them, for when it no longer serves

@@ -34,6 +34,26 @@ macro_rules! over_transports {
     };
 }
 
+/// `GET path` over a fresh HTTP/1.1 connection: the status and the body as
+/// text (`/metrics`, `/stops`).
+pub async fn http_get(addr: SocketAddr, path: &str) -> (http::StatusCode, String) {
+    use http_body_util::{BodyExt, Empty};
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut send, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    let req = http::Request::get(path)
+        .header("host", addr.to_string())
+        .body(Empty::<bytes::Bytes>::new())
+        .unwrap();
+    let res = send.send_request(req).await.unwrap();
+    let status = res.status();
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8(body.to_vec()).unwrap())
+}
+
 /// How long unary calls may drain at shutdown, unless a test says otherwise.
 pub const DRAIN: Duration = Duration::from_secs(5);
 
