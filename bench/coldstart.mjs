@@ -51,20 +51,25 @@ function instrumentWasm() {
   }
 }
 
+/** `entry` (TypeScript or JS, imports resolved from `bench`) bundled and minified by esbuild as an app's build would. */
+export async function bundleApp(entry, bench, name) {
+  const esbuild = await import(path.join(bench, "node_modules/esbuild/lib/main.js"));
+  const out = await esbuild.build({
+    stdin: { contents: entry, resolveDir: bench, loader: "ts", sourcefile: `${name}-entry.ts` },
+    bundle: true,
+    minify: true,
+    format: "esm",
+    write: false,
+    logLevel: "warning",
+  });
+  return Buffer.from(out.outputFiles[0].contents);
+}
+
 /** Bundles the two apps (esbuild, minified); `{ file: { body, type } }` for the static server. */
 async function bundles(pkg, bench) {
-  const esbuild = await import(path.join(bench, "node_modules/esbuild/lib/main.js"));
   const files = {};
   for (const [app, entry] of Object.entries(ENTRIES)) {
-    const out = await esbuild.build({
-      stdin: { contents: entry(pkg), resolveDir: bench, loader: "ts", sourcefile: `${app}-entry.ts` },
-      bundle: true,
-      minify: true,
-      format: "esm",
-      write: false,
-      logLevel: "warning",
-    });
-    files[`/assets/${app}.js`] = { body: Buffer.from(out.outputFiles[0].contents), type: "text/javascript" };
+    files[`/assets/${app}.js`] = { body: await bundleApp(entry(pkg), bench, app), type: "text/javascript" };
   }
   files[`/assets/${WASM}`] = {
     body: await import("node:fs/promises").then((fs) => fs.readFile(path.join(pkg, "runtime", WASM))),

@@ -22,15 +22,20 @@ import { launch } from "../e2e/browser.mjs";
 import { render } from "./report.mjs";
 import { Monitor } from "./monitor.mjs";
 import * as stops from "./stops.mjs";
-import { coldStart } from "./coldstart.mjs";
+import { bundleApp, coldStart } from "./coldstart.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-/** `files` (from the repository's root) concatenated, brotli -q 11: Connect-ES's own size benchmark's measure, beside xtask's gzip -9. */
-async function brotliSize(files) {
-  const bytes = Buffer.concat(await Promise.all(files.map((file) => readFile(path.resolve(here, "..", file)))));
+/** brotli -q 11 (Node's zlib): Connect-ES's own size benchmark's measure, beside xtask's gzip -9. */
+function brotli(bytes) {
   return brotliCompressSync(bytes, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: bytes.length } }).length;
 }
+
+/** `files` (from the repository's root) concatenated, brotli -q 11. */
+async function brotliSize(files) {
+  return brotli(Buffer.concat(await Promise.all(files.map((file) => readFile(path.resolve(here, "..", file))))));
+}
+
 /**
  * Both sides as an app's build ships them: esbuild bundles and minifies an
  * entry that makes the three clients (ours: from the package, as
@@ -39,27 +44,14 @@ async function brotliSize(files) {
  * and brotli -q 11.
  */
 async function bundledSizes(pkgDir) {
-  const esbuild = await import(path.join(here, "node_modules/esbuild/lib/main.js"));
   const entry = `import { GreeterClient, UpdatesClient, WorkClient } from ${JSON.stringify(path.resolve(pkgDir, "index.js"))};
 export const oursClients = (base) => ({ greeter: new GreeterClient(base), updates: new UpdatesClient(base), work: new WorkClient(base) });`;
-  const built = await esbuild.build({
-    stdin: { contents: entry, resolveDir: here, loader: "js", sourcefile: "ours-entry.js" },
-    bundle: true,
-    minify: true,
-    format: "esm",
-    write: false,
-    logLevel: "warning",
-  });
   const measure = (parts) => {
     const bytes = Buffer.concat(parts);
-    return {
-      raw: bytes.length,
-      gzip: gzipSync(bytes, { level: 9 }).length,
-      brotli: brotliCompressSync(bytes, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: bytes.length } }).length,
-    };
+    return { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length, brotli: brotli(bytes) };
   };
   return {
-    ours: measure([Buffer.from(built.outputFiles[0].contents), await readFile(path.join(pkgDir, "runtime/grpc_web_abort_bg.wasm"))]),
+    ours: measure([await bundleApp(entry, here, "ours"), await readFile(path.join(pkgDir, "runtime/grpc_web_abort_bg.wasm"))]),
     connect: measure([await readFile(path.join(args.out, "connect.js"))]),
   };
 }
