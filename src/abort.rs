@@ -49,7 +49,7 @@ fn abort_message(detail: &str) -> String {
     if detail.is_empty() {
         "the call was aborted by its signal".into()
     } else {
-        format!("the call was aborted by its signal: {detail}")
+        crate::ascii::join(&["the call was aborted by its signal: ", detail])
     }
 }
 

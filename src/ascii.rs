@@ -5,6 +5,11 @@
 //! multi-byte character, so every split here falls on a char boundary.
 //! Decimal digits are read here too: one loop instead of `str::parse` for
 //! each of `i32`, `u32`, `i64` and `u64`, each its own copy (issue 17).
+//! Messages are joined and decimals written here too, by [`join`] and
+//! [`push_digits`], not by `format!`: `format!` and integers' `Display`
+//! link core's formatting machinery (`fmt::write`, `pad_integral`,
+//! padding), 2 KB of wasm that joining text and printing decimals does not
+//! need (issue 17).
 //! Without `js-api` only `grpc-status` is read here.
 #![cfg_attr(not(feature = "js-api"), allow(dead_code))]
 
@@ -68,6 +73,38 @@ pub(crate) fn trim_end(text: &str, byte: u8) -> &str {
     &text[..end]
 }
 
+/// The pieces one after another. Not inlined: one call per message,
+/// where `[&str]::concat` was code at every site (issue 17).
+#[inline(never)]
+pub(crate) fn join(pieces: &[&str]) -> String {
+    let mut out = String::new();
+    for piece in pieces {
+        out.push_str(piece);
+    }
+    out
+}
+
+/// Appends `n` in decimal, with zeros in front to `width` digits (at
+/// most 20).
+#[inline(never)]
+pub(crate) fn push_digits(out: &mut String, mut n: u64, width: usize) {
+    let mut buf = [0; 20];
+    let mut at = buf.len();
+    while n > 0 || buf.len() - at < width.max(1) {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    out.push_str(std::str::from_utf8(&buf[at..]).unwrap_or_default());
+}
+
+/// `n` in decimal.
+pub(crate) fn digits(n: u64) -> String {
+    let mut out = String::new();
+    push_digits(&mut out, n, 1);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,6 +145,12 @@ mod tests {
                 "{text:?}"
             );
         }
+        for (n, width) in [(0, 1), (7, 1), (7, 4), (1234, 2), (u64::MAX, 1), (5, 0)] {
+            let mut text = String::new();
+            push_digits(&mut text, n, width);
+            assert_eq!(text, format!("{n:0width$}"), "{n} {width}");
+        }
+        assert_eq!(join(&["a", "", "bc"]), "abc");
         for text in ["", "/", "a//", "a/b", "é/"] {
             assert_eq!(trim_end(text, b'/'), text.trim_end_matches('/'));
         }

@@ -3,7 +3,10 @@
 //! header before its payload is buffered, the trailers frame's lines and the
 //! status they carry. A server, a proxy or a broken connection controls
 //! every byte here, so nothing below may panic or trust a length.
-use crate::status::{Code, Failure};
+use crate::{
+    ascii::{digits, join},
+    status::{Code, Failure},
+};
 
 /// A frame header: flags (one byte) and a big-endian `u32` length.
 const HEADER: usize = 5;
@@ -104,10 +107,25 @@ fn judge(flags: u8, len: [u8; 4], limit: usize, option: &str) -> Result<(u8, usi
     let over = match flags {
         // Compared as u64: `len` may not fit a 32-bit usize's arithmetic.
         MESSAGE => (u64::from(len) > limit as u64).then(|| {
-            format!("a reply message of {len} bytes is over the limit of {limit} bytes ({option})")
+            join(&[
+                "a reply message of ",
+                &digits(len.into()),
+                " bytes is over the limit of ",
+                &digits(limit as u64),
+                " bytes (",
+                option,
+                ")",
+            ])
         }),
-        TRAILERS => (len > MAX_TRAILERS)
-            .then(|| format!("trailers of {len} bytes are over the limit of {MAX_TRAILERS} bytes")),
+        TRAILERS => (len > MAX_TRAILERS).then(|| {
+            join(&[
+                "trailers of ",
+                &digits(len.into()),
+                " bytes are over the limit of ",
+                &digits(MAX_TRAILERS.into()),
+                " bytes",
+            ])
+        }),
         0x01 => {
             return Err(Failure::new(
                 Code::INTERNAL,
@@ -117,7 +135,7 @@ fn judge(flags: u8, len: [u8; 4], limit: usize, option: &str) -> Result<(u8, usi
         other => {
             return Err(Failure::new(
                 Code::INTERNAL,
-                format!("a frame with unknown flags {other}"),
+                join(&["a frame with unknown flags ", &digits(other.into())]),
             ));
         }
     };

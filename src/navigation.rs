@@ -52,7 +52,7 @@ fn new_navigation_signal() -> AbortSignal {
         let listeners_in_callback = listeners.clone();
         let controller = controller.clone();
         let listener = EventListener::new(&target, event_type, move |event| {
-            let message = format!("the page navigated ({})", event.type_());
+            let message = crate::ascii::join(&["the page navigated (", &event.type_(), ")"]);
             let reason = DomException::new_with_message_and_name(&message, "AbortError")
                 .map_or_else(|e| e, JsValue::from);
             controller.abort_with_reason(&reason);

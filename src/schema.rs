@@ -5,7 +5,10 @@
 //! Only what the proto3 JSON mapping needs is kept. The descriptor is read
 //! with [`crate::wire`] rather than prost-types, which would add its whole
 //! descriptor model to the wasm for a handful of fields.
-use crate::wire::{LEN, Reader, VARINT, WireError};
+use crate::{
+    ascii::{digits, join},
+    wire::{LEN, Reader, VARINT, WireError},
+};
 
 /// A scalar or reference type of a field, numbered as in `FieldDescriptorProto.Type`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -149,8 +152,13 @@ pub struct SchemaError(pub String);
 
 impl std::fmt::Display for SchemaError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "invalid descriptor set: {}", self.0)
+        write!(f, "{}{}", Self::PREFIX, self.0)
     }
+}
+
+impl SchemaError {
+    /// What its message starts with.
+    pub(crate) const PREFIX: &str = "invalid descriptor set: ";
 }
 
 impl From<WireError> for SchemaError {
@@ -244,7 +252,7 @@ impl Raw {
         let prefix = if package.is_empty() {
             String::new()
         } else {
-            format!("{package}.")
+            join(&[&package, "."])
         };
         each_record(bytes, &mut |n, r| {
             match n {
@@ -271,8 +279,8 @@ impl Raw {
             }
             Ok(())
         })?;
-        let local = format!("{outer}{name}");
-        let full_name = format!("{package}{local}");
+        let local = join(&[outer, &name]);
+        let full_name = join(&[package, &local]);
         let index = self.messages.len();
         self.messages.push(Message {
             wkt: wkt(&full_name),
@@ -283,13 +291,13 @@ impl Raw {
             map_entry: false,
         });
         self.raw_fields.push((Vec::new(), proto3));
-        let nested_prefix = format!("{local}.");
+        let nested_prefix = join(&[&local, "."]);
         let (mut fields, mut oneofs, mut map_entry) = (Vec::new(), Vec::new(), false);
         each_record(bytes, &mut |n, r| {
             match n {
                 2 => fields.push(raw_field(r.len_delimited()?)?),
                 3 => self.message(package, &nested_prefix, r.len_delimited()?, proto3)?,
-                4 => self.enumeration(&format!("{package}{nested_prefix}"), r.len_delimited()?)?,
+                4 => self.enumeration(&join(&[package, &nested_prefix]), r.len_delimited()?)?,
                 7 => each_record(r.len_delimited()?, &mut |n, r| {
                     if n == 7 {
                         map_entry = r.varint()? != 0;
@@ -335,7 +343,7 @@ impl Raw {
             Ok(())
         })?;
         self.enums.push(Enum {
-            full_name: format!("{prefix}{name}"),
+            full_name: join(&[prefix, &name]),
             values,
         });
         Ok(())
@@ -367,7 +375,7 @@ impl Raw {
                     Ok(())
                 })?;
                 self.methods.push((
-                    format!("/{package}{name}/{m}"),
+                    join(&["/", package, &name, "/", &m]),
                     input,
                     output,
                     client,
@@ -389,7 +397,7 @@ impl Raw {
             messages
                 .iter()
                 .position(|m| m.full_name == full(name))
-                .ok_or_else(|| SchemaError(format!("unknown message type {name}")))
+                .ok_or_else(|| SchemaError(join(&["unknown message type ", name])))
         }
         let Raw {
             mut messages,
@@ -418,7 +426,7 @@ impl Raw {
                             .iter()
                             .position(|e| e.full_name == full(&raw.type_name))
                             .ok_or_else(|| {
-                                SchemaError(format!("unknown enum type {}", raw.type_name))
+                                SchemaError(join(&["unknown enum type ", &raw.type_name]))
                             })?,
                     ),
                     15 => Kind::SFixed32,
@@ -431,7 +439,10 @@ impl Raw {
                     // field, and a request cannot set it. One such field
                     // must not make every other message unusable.
                     10 => continue,
-                    other => return Err(SchemaError(format!("unknown field type {other}"))),
+                    other => {
+                        let text = join(&["unknown field type ", &digits(other)]);
+                        return Err(SchemaError(text));
+                    }
                 };
                 field.repeated = raw.label == 3;
                 field.oneof = raw.oneof_index.filter(|_| !raw.proto3_optional);

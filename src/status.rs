@@ -4,7 +4,10 @@
 #[cfg(feature = "js-api")]
 use wasm_bindgen::prelude::*;
 
-use crate::abort_reason::AbortReason;
+use crate::{
+    abort_reason::AbortReason,
+    ascii::{digits, join},
+};
 
 /// gRPC status codes, numbered as the gRPC spec numbers them (JS: `Code`,
 /// `Code.CANCELLED === 1`).
@@ -154,7 +157,7 @@ pub(crate) fn http_failure(
     }
     Some(Failure::new(
         code_for_http_status(http),
-        format!("HTTP {http} without grpc-status"),
+        join(&["HTTP ", &digits(http.into()), " without grpc-status"]),
     ))
 }
 

@@ -16,13 +16,21 @@ pub fn format_timestamp(seconds: i64, nanos: i32) -> Result<String, &'static str
     }
     let (days, secs) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
     let (y, m, d) = civil_from_days(days);
-    Ok(format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}{}Z",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60,
-        fraction(nanos)
-    ))
+    let mut text = String::new();
+    for (n, width, then) in [
+        (y as u64, 4, "-"),
+        (m.into(), 2, "-"),
+        (d.into(), 2, "T"),
+        (secs as u64 / 3600, 2, ":"),
+        (secs as u64 / 60 % 60, 2, ":"),
+        (secs as u64 % 60, 2, ""),
+    ] {
+        ascii::push_digits(&mut text, n, width);
+        text.push_str(then);
+    }
+    push_fraction(&mut text, nanos);
+    text.push('Z');
+    Ok(text)
 }
 
 /// RFC 3339 (`2024-05-01T12:00:00.5Z`, `...+02:00`) as seconds and nanos.
@@ -92,13 +100,12 @@ pub fn format_duration(seconds: i64, nanos: i32) -> Result<String, &'static str>
     {
         return Err("Duration out of range");
     }
-    let sign = if seconds < 0 || nanos < 0 { "-" } else { "" };
-    Ok(format!(
-        "{sign}{}{}s",
-        seconds.unsigned_abs(),
-        // Under 10^9, so it fits.
-        fraction(nanos_abs as i32)
-    ))
+    let mut text = String::from(if seconds < 0 || nanos < 0 { "-" } else { "" });
+    ascii::push_digits(&mut text, seconds.unsigned_abs(), 1);
+    // Under 10^9, so it fits.
+    push_fraction(&mut text, nanos_abs as i32);
+    text.push('s');
+    Ok(text)
 }
 
 pub fn parse_duration(text: &str) -> Result<(i64, i32), &'static str> {
@@ -208,18 +215,18 @@ pub fn decode_base64(text: &str) -> Result<Vec<u8>, &'static str> {
     Ok(out)
 }
 
-/// `.5` → `.500`, to 3, 6 or 9 digits; nothing for whole seconds.
-/// One `format!` with its zeros cut in threes, rather than one for each
-/// precision (issue 17).
-fn fraction(nanos: i32) -> String {
+/// Appends `.5` as `.500`, to 3, 6 or 9 digits; nothing for whole
+/// seconds. Nine digits with their zeros cut in threes, rather than a
+/// width for each precision (issue 17).
+fn push_fraction(text: &mut String, nanos: i32) {
     if nanos == 0 {
-        return String::new();
+        return;
     }
-    let mut text = format!(".{nanos:09}");
+    text.push('.');
+    ascii::push_digits(text, nanos as u64, 9);
     while text.ends_with("000") {
         text.truncate(text.len() - 3);
     }
-    text
 }
 
 /// Up to nine fractional digits as nanoseconds.

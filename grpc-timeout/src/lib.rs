@@ -62,9 +62,18 @@ pub fn encode(d: Duration) -> String {
         .into_iter()
         .find(|(v, _)| *v <= MAX)
         .unwrap_or((MAX, 'H'));
-    // At most 8 digits: formatted as a u32, so that a browser build does not
-    // link 128-bit formatting for it (0.7 KB of the npm runtime, issue 17).
-    format!("{}{unit}", value as u32)
+    // At most 8 digits, written by hand: `format!` would link core's
+    // formatting machinery into the npm runtime, which has none (2 KB of
+    // wasm; 128-bit formatting before that, 0.7 KB: issue 17).
+    let (mut value, mut text) = (value as u32, vec![unit as u8]);
+    loop {
+        text.insert(0, b'0' + (value % 10) as u8);
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    String::from_utf8(text).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use wasm_bindgen::prelude::*;
 
 use super::{decode::decode, encode::encode, error::type_error, registry};
-use crate::schema::Method;
+use crate::{ascii::join, schema::Method};
 
 /// `path`'s method. `path` comes as a JS value, read into a `String` here
 /// as `call`'s strings are: as a `&str` argument, each export's glue copied
@@ -19,7 +19,7 @@ fn method<T>(
     let schema = registry::schema(schema)?;
     let method = schema
         .method(&path)
-        .ok_or_else(|| type_error(&format!("{path} is not a method of the registered protos")))?;
+        .ok_or_else(|| type_error(&join(&[&path, " is not a method of the registered protos"])))?;
     f(&schema, method)
 }
 
@@ -29,7 +29,7 @@ pub fn decode_request(schema: u32, path: &JsValue, bytes: &[u8]) -> Result<JsVal
     method(schema, path, |schema, m| {
         decode(schema, m.input, bytes).map_err(|e| {
             let name = &schema.messages[m.input].full_name;
-            type_error(&format!("the request is not a valid {name}: {e}"))
+            type_error(&join(&["the request is not a valid ", name, ": ", &e]))
         })
     })
 }

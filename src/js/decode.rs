@@ -13,6 +13,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use super::{encode::MAX_DEPTH, value::js_string};
 use crate::{
+    ascii::{digits, join},
     schema::{Field, JsType, Kind, Schema, Wkt},
     wire::{self, I32, I64, LEN, Reader, VARINT},
     wkt,
@@ -188,7 +189,7 @@ impl<B: Build> Decoder<'_, B> {
                 r.skip(wire_type)?;
                 continue;
             };
-            let fail = |e: &str| format!("{}.{}: {e}", message.name, field.name);
+            let fail = |e: &str| join(&[&message.name, ".", &field.name, ": ", e]);
             if let Some(oneof) = field.oneof {
                 oneof_last[oneof] = Some(number);
             }
@@ -267,10 +268,10 @@ impl<B: Build> Decoder<'_, B> {
     /// A map entry's key (as the string a JS object key is) and value.
     fn map_entry(&self, entry: usize, bytes: &[u8], depth: usize) -> Result<(String, B::Value)> {
         let [key_field, value_field] = &self.schema.messages[entry].fields[..] else {
-            return Err(format!(
-                "{}: a map entry is a key and a value",
-                self.schema.messages[entry].full_name
-            )
+            return Err(join(&[
+                &self.schema.messages[entry].full_name,
+                ": a map entry is a key and a value",
+            ])
             .into());
         };
         let mut key = None;
@@ -530,7 +531,14 @@ fn expect(wire_type: u8, wanted: u8) -> Result<()> {
     if wire_type == wanted {
         Ok(())
     } else {
-        Err(format!("wire type {wire_type} where {wanted} was expected").into())
+        Err(join(&[
+            "wire type ",
+            &digits(wire_type.into()),
+            " where ",
+            &digits(wanted.into()),
+            " was expected",
+        ])
+        .into())
     }
 }
 

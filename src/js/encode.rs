@@ -14,6 +14,7 @@ use super::{
     },
 };
 use crate::{
+    ascii::{join, push_digits},
     schema::{Field, Kind, Schema, Wkt},
     wire::{self, I32, I64, LEN, VARINT},
     wkt,
@@ -100,28 +101,44 @@ type Result<T> = std::result::Result<T, JsValue>;
 
 impl Encoder<'_> {
     fn expected(&self, what: &str, got: &JsValue) -> JsValue {
-        type_error(&format!(
-            "{}: expected {what}, got {}",
-            self.path,
-            describe(got)
-        ))
+        type_error(&join(&[
+            &self.path,
+            ": expected ",
+            what,
+            ", got ",
+            &describe(got),
+        ]))
     }
 
-    /// `what` as format arguments: the message is formatted once, with no
+    /// What is wrong, in pieces: the message is joined once, with no
     /// `String` of its own for `what` (issue 17).
-    fn problem(&self, what: std::fmt::Arguments) -> JsValue {
-        type_error(&format!("{}: {what}", self.path))
+    fn problem(&self, what: &[&str]) -> JsValue {
+        let mut text = join(&[&self.path, ": "]);
+        for piece in what {
+            text.push_str(piece);
+        }
+        type_error(&text)
     }
 
     /// Runs `f` with `segment` appended to the path (written straight into
     /// it: no `String` made and dropped per step).
-    fn at<T>(
-        &mut self,
-        segment: std::fmt::Arguments,
-        f: impl FnOnce(&mut Self) -> Result<T>,
-    ) -> Result<T> {
+    fn at<T>(&mut self, segment: &[&str], f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
         let len = self.path.len();
-        let _ = std::fmt::Write::write_fmt(&mut self.path, segment);
+        for piece in segment {
+            self.path.push_str(piece);
+        }
+        let result = f(self);
+        self.path.truncate(len);
+        result
+    }
+
+    /// [`Self::at`] an array index, its digits written straight into the
+    /// path.
+    fn at_index<T>(&mut self, i: usize, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        let len = self.path.len();
+        self.path.push('[');
+        push_digits(&mut self.path, i as u64, 1);
+        self.path.push(']');
         let result = f(self);
         self.path.truncate(len);
         result
@@ -130,7 +147,7 @@ impl Encoder<'_> {
     fn message(&mut self, index: usize, value: &JsValue, out: &mut Vec<u8>) -> Result<()> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(self.problem(format_args!("nested too deeply")));
+            return Err(self.problem(&["nested too deeply"]));
         }
         let message = &self.schema.messages[index];
         let result = match message.wkt {
@@ -154,7 +171,7 @@ impl Encoder<'_> {
                 .iter()
                 .any(|f| f.json_name == key || f.name == key)
             {
-                return Err(self.problem(format_args!("unknown field \"{key}\"")));
+                return Err(self.problem(&["unknown field \"", &key, "\""]));
             }
         }
         // A field's value is an own property: an inherited `constructor` or
@@ -178,10 +195,13 @@ impl Encoder<'_> {
             };
             let item = match (is_unset(&by_json), is_unset(&by_name)) {
                 (false, false) => {
-                    return Err(self.problem(format_args!(
-                        "\"{}\" and \"{}\" name the same field",
-                        field.json_name, field.name
-                    )));
+                    return Err(self.problem(&[
+                        "\"",
+                        &field.json_name,
+                        "\" and \"",
+                        &field.name,
+                        "\" name the same field",
+                    ]));
                 }
                 (false, true) => by_json,
                 (true, false) => by_name,
@@ -197,16 +217,19 @@ impl Encoder<'_> {
             };
             if let Some(oneof) = field.oneof {
                 if let Some(other) = oneofs[oneof] {
-                    return Err(self.problem(format_args!(
-                        "oneof \"{}\" has more than one member set: \"{other}\" and \"{}\"",
-                        message.oneofs[oneof], field.json_name
-                    )));
+                    return Err(self.problem(&[
+                        "oneof \"",
+                        &message.oneofs[oneof],
+                        "\" has more than one member set: \"",
+                        other,
+                        "\" and \"",
+                        &field.json_name,
+                        "\"",
+                    ]));
                 }
                 oneofs[oneof] = Some(&field.json_name);
             }
-            self.at(format_args!(".{}", field.json_name), |e| {
-                e.field(field, &item, out)
-            })?;
+            self.at(&[".", &field.json_name], |e| e.field(field, &item, out))?;
         }
         Ok(())
     }
@@ -235,7 +258,7 @@ impl Encoder<'_> {
         let items: Array = value.clone().unchecked_into();
         let mut packed = Vec::new();
         for (i, item) in items.iter().enumerate() {
-            self.at(format_args!("[{i}]"), |e| {
+            self.at_index(i, |e| {
                 if is_unset(&item) && !e.is_value(field) {
                     return Err(e.expected("a value", &item));
                 }
@@ -288,7 +311,7 @@ impl Encoder<'_> {
         for key in keys(value).iter() {
             let name = key.as_string().unwrap_or_default();
             let item = Reflect::get(value, &key)?;
-            self.at(format_args!("[\"{name}\"]"), |e| {
+            self.at(&["[\"", &name, "\"]"], |e| {
                 let mut record = Vec::new();
                 e.map_key(key_field.kind, &name)?.write(1, &mut record);
                 if is_unset(&item) && !e.is_value(value_field) {
@@ -309,9 +332,7 @@ impl Encoder<'_> {
             Kind::Bool => match key {
                 "true" => Ok(Scalar::Varint(1)),
                 "false" => Ok(Scalar::Varint(0)),
-                _ => Err(self.problem(format_args!(
-                    "map key \"{key}\" is not \"true\" or \"false\""
-                ))),
+                _ => Err(self.problem(&["map key \"", key, "\" is not \"true\" or \"false\""])),
             },
             Kind::String => Ok(Scalar::Bytes(key.as_bytes().to_vec())),
             _ => self.scalar(kind, &text),
@@ -429,7 +450,7 @@ impl Encoder<'_> {
         let enumeration = &self.schema.enums[index];
         if let Some(name) = value.as_string() {
             return enumeration.number_of(&name).ok_or_else(|| {
-                self.expected(&format!("a value of {}", enumeration.full_name), value)
+                self.expected(&join(&["a value of ", &enumeration.full_name]), value)
             });
         }
         if value.is_null() && enumeration.is_null_value() {
@@ -437,7 +458,7 @@ impl Encoder<'_> {
         }
         self.int(value, Range::I32).map(|n| n as i32).map_err(|_| {
             self.expected(
-                &format!("a name or number of {}", enumeration.full_name),
+                &join(&["a name or number of ", &enumeration.full_name]),
                 value,
             )
         })
@@ -505,7 +526,7 @@ impl Encoder<'_> {
         for key in keys(value).iter() {
             let name = key.as_string().unwrap_or_default();
             let item = Reflect::get(value, &key)?;
-            self.at(format_args!("[\"{name}\"]"), |e| {
+            self.at(&["[\"", &name, "\"]"], |e| {
                 let mut record = Vec::new();
                 wire::put_tag(&mut record, 1, LEN);
                 wire::put_len(&mut record, name.as_bytes());
@@ -525,7 +546,7 @@ impl Encoder<'_> {
         }
         let items: Array = value.clone().unchecked_into();
         for (i, item) in items.iter().enumerate() {
-            self.at(format_args!("[{i}]"), |e| e.nested_value(1, &item, out))?;
+            self.at_index(i, |e| e.nested_value(1, &item, out))?;
         }
         Ok(())
     }
@@ -533,7 +554,7 @@ impl Encoder<'_> {
     fn nested_value(&mut self, number: u32, value: &JsValue, out: &mut Vec<u8>) -> Result<()> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(self.problem(format_args!("nested too deeply")));
+            return Err(self.problem(&["nested too deeply"]));
         }
         let mut record = Vec::new();
         let result = self.json_value(value, &mut record);

@@ -10,7 +10,7 @@ use super::{
     error::type_error,
     value::{array_from, describe},
 };
-use crate::{Deadline, deadline::earlier, frames::DEFAULT_MAX_RECEIVE};
+use crate::{Deadline, ascii::join, deadline::earlier, frames::DEFAULT_MAX_RECEIVE};
 
 #[derive(Clone, Debug, Default)]
 pub(crate) struct CallOptions {
@@ -58,8 +58,7 @@ impl CallOptions {
                 .as_f64()
                 .ok_or_else(|| fail(timeout_problem(&timeout)))?;
             options.timeout = Some(
-                timeout_from_ms(ms)
-                    .map_err(|e| fail(format!("{e}, got {}", describe(&timeout))))?,
+                timeout_from_ms(ms).map_err(|e| fail(join(&[e, ", got ", &describe(&timeout)])))?,
             );
         }
         if let Some(deadline) = get("deadline") {
@@ -77,8 +76,9 @@ impl CallOptions {
         let callback = |name: &str| {
             get(name)
                 .map(|f| {
-                    f.dyn_into::<Function>()
-                        .map_err(|_| type_error(&format!("CallOptions.{name} must be a function")))
+                    f.dyn_into::<Function>().map_err(|_| {
+                        type_error(&join(&["CallOptions.", name, " must be a function"]))
+                    })
                 })
                 .transpose()
         };
@@ -88,8 +88,16 @@ impl CallOptions {
         let limit = |name: &str| {
             get(name)
                 .map(|v| {
-                    byte_limit(v.as_f64())
-                        .map_err(|e| fail(format!("CallOptions.{name} {e}, got {}", describe(&v))))
+                    byte_limit(v.as_f64()).map_err(|e| {
+                        fail(join(&[
+                            "CallOptions.",
+                            name,
+                            " ",
+                            e,
+                            ", got ",
+                            &describe(&v),
+                        ]))
+                    })
                 })
                 .transpose()
         };
@@ -172,10 +180,10 @@ fn any_signal(a: &AbortSignal, b: &AbortSignal) -> AbortSignal {
 }
 
 fn timeout_problem(value: &JsValue) -> String {
-    format!(
-        "CallOptions.timeoutMs must be a number, got {}",
-        type_of(value)
-    )
+    join(&[
+        "CallOptions.timeoutMs must be a number, got ",
+        &type_of(value),
+    ])
 }
 
 fn type_of(value: &JsValue) -> String {
@@ -227,17 +235,21 @@ fn header(name: &str, value: &str) -> Result<(String, String), String> {
     };
     let token = !name.is_empty() && name.bytes().all(tchar);
     if !token {
-        return Err(format!(
-            "CallOptions.headers: \"{name}\" is not a valid header name"
-        ));
+        return Err(join(&[
+            "CallOptions.headers: \"",
+            name,
+            "\" is not a valid header name",
+        ]));
     }
     if !value
         .bytes()
         .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
     {
-        return Err(format!(
-            "CallOptions.headers: the value of \"{name}\" is not a valid header value"
-        ));
+        return Err(join(&[
+            "CallOptions.headers: the value of \"",
+            name,
+            "\" is not a valid header value",
+        ]));
     }
     Ok((name.to_ascii_lowercase(), value.to_string()))
 }
@@ -259,9 +271,11 @@ fn header_entries(headers: &JsValue) -> Result<Vec<(String, String)>, JsValue> {
         let pair: Array = pair.unchecked_into();
         let name = pair.get(0).as_string().ok_or_else(bad)?;
         let Some(value) = pair.get(1).as_string() else {
-            return Err(type_error(&format!(
-                "CallOptions.headers: the value of \"{name}\" must be a string"
-            )));
+            return Err(type_error(&join(&[
+                "CallOptions.headers: the value of \"",
+                &name,
+                "\" must be a string",
+            ])));
         };
         entries.push((name, value));
     }

@@ -5,7 +5,10 @@ use std::{cell::RefCell, rc::Rc};
 use wasm_bindgen::prelude::*;
 
 use super::error::type_error;
-use crate::schema::Schema;
+use crate::{
+    ascii::join,
+    schema::{Schema, SchemaError},
+};
 
 thread_local! {
     static SCHEMAS: RefCell<Vec<Rc<Schema>>> = const { RefCell::new(Vec::new()) };
@@ -14,10 +17,9 @@ thread_local! {
 /// Reads an encoded `FileDescriptorSet` and returns its number for calls.
 #[wasm_bindgen(js_name = registerSchema)]
 pub fn register_schema(descriptor: &[u8]) -> Result<u32, JsValue> {
-    // `format!`, not `to_string()`: the same text without `ToString`'s
-    // own copy of the formatting glue (issue 17: 0.3 KB).
-    let schema =
-        Schema::from_descriptor_set(descriptor).map_err(|e| type_error(&format!("{e}")))?;
+    // Joined, not by `Display`: no formatting machinery (issue 17).
+    let schema = Schema::from_descriptor_set(descriptor)
+        .map_err(|e| type_error(&join(&[SchemaError::PREFIX, &e.0])))?;
     Ok(SCHEMAS.with(|all| {
         let mut all = all.borrow_mut();
         all.push(Rc::new(schema));
