@@ -139,7 +139,7 @@ pub(crate) const HIDDEN_STATUS: &str = "the response ended without a grpc-status
 
 /// A body stream errors only when the network failed.
 pub(crate) fn network_failure_message(error: &JsValue) -> String {
-    format!("fetch failed: {}", describe(error))
+    crate::ascii::join(&["fetch failed: ", &describe(error)])
 }
 
 /// `fetch` rejects with a TypeError when the server could not be reached

@@ -18,6 +18,7 @@ use super::{
     transport::{self, Call, CallError},
 };
 use crate::{
+    ascii::{digits, join, trim_end},
     guard::Guard,
     schema::Schema,
     status::{Code, Failure},
@@ -55,24 +56,26 @@ pub(crate) fn prepare(
     let method = schema
         .method(path)
         .filter(|m| m.server_streaming == server_streaming && !m.client_streaming)
-        .ok_or_else(|| type_error(&format!("{path} is not a method this client can call")))?;
+        .ok_or_else(|| type_error(&join(&[path, " is not a method this client can call"])))?;
     let (input, output) = (method.input, method.output);
     let options = CallOptions::from_js(defaults)?.merged(CallOptions::from_js(options)?);
     let body = encode(&schema, input, request)?;
     if body.len() as u64 > options.max_send() {
         let failure = Failure::new(
             Code::RESOURCE_EXHAUSTED,
-            format!(
-                "the request message of {} bytes is over the limit of {} bytes (maxSendMessageBytes)",
-                body.len(),
-                options.max_send()
-            ),
+            join(&[
+                "the request message of ",
+                &digits(body.len() as u64),
+                " bytes is over the limit of ",
+                &digits(options.max_send()),
+                " bytes (maxSendMessageBytes)",
+            ]),
         );
         return Err(grpc_error(&failure, None, None));
     }
     Ok(Prepared {
         output,
-        url: format!("{}{path}", crate::ascii::trim_end(&base_url, b'/')),
+        url: join(&[trim_end(&base_url, b'/'), path]),
         schema,
         body,
         options,
@@ -131,7 +134,7 @@ impl Prepared {
             self.failure(
                 Failure::new(
                     Code::INTERNAL,
-                    format!("the reply is not a valid {name}: {e}"),
+                    join(&["the reply is not a valid ", name, ": ", &e]),
                 )
                 .into(),
             )
