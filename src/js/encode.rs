@@ -479,10 +479,10 @@ impl Encoder<'_> {
                         return Err(self.expected("a valid Date", value));
                     }
                     let seconds = (ms / 1000.0).floor();
-                    (
-                        seconds as i64,
-                        ((ms - seconds * 1000.0) * 1e6).round() as i32,
-                    )
+                    // A Date's time is whole milliseconds (ECMAScript's
+                    // TimeClip), so the nanoseconds are exact: no `round`,
+                    // which wasm lacks (issue 17: libm's, 87 B).
+                    (seconds as i64, ((ms - seconds * 1000.0) * 1e6) as i32)
                 } else {
                     let text = value
                         .as_string()
