@@ -436,14 +436,14 @@ impl Encoder<'_> {
             }
             // More digits than any 64-bit value: out of range, not unparseable.
             let magnitude =
-                crate::ascii::decimal(body).ok_or_else(|| self.expected(range.text(), value))?;
+                crate::ascii::decimal(body).ok_or_else(|| self.expected(&range.text(), value))?;
             (text.starts_with("-"), magnitude)
         } else {
             return Err(self.expected("an integer", value));
         };
         range
             .bits(negative && magnitude != 0, magnitude)
-            .ok_or_else(|| self.expected(range.text(), value))
+            .ok_or_else(|| self.expected(&range.text(), value))
     }
 
     fn enumeration(&self, index: usize, value: &JsValue) -> Result<i32> {
@@ -609,19 +609,20 @@ impl Range {
         matches!(self, Range::I64 | Range::U64)
     }
 
-    /// What the error says is expected.
-    fn text(self) -> &'static str {
-        match self {
-            Range::I32 => "an integer from -2147483648 to 2147483647",
-            Range::U32 => "an integer from 0 to 4294967295",
-            Range::I64 => "an integer from -9223372036854775808 to 9223372036854775807",
-            Range::U64 => "an integer from 0 to 18446744073709551615",
-        }
+    /// What the error says is expected (`an integer from -2147483648 to
+    /// 2147483647`), its bounds written from [`Self::limit`].
+    fn text(self) -> String {
+        let min = self.limit(true).unwrap_or(0);
+        let mut text = join(&["an integer from ", if min > 0 { "-" } else { "" }]);
+        push_digits(&mut text, min, 1);
+        text.push_str(" to ");
+        push_digits(&mut text, self.limit(false).unwrap_or(0), 1);
+        text
     }
 
-    /// The value's bits, if it is in range.
-    fn bits(self, negative: bool, magnitude: u64) -> Option<u64> {
-        let limit = match (self, negative) {
+    /// The largest magnitude of the range's negative or positive values.
+    fn limit(self, negative: bool) -> Option<u64> {
+        Some(match (self, negative) {
             (Range::U32 | Range::U64, true) => return None,
             (Range::I32, true) => 1 << 31,
             (Range::I32, false) => (1 << 31) - 1,
@@ -629,7 +630,12 @@ impl Range {
             (Range::I64, true) => 1 << 63,
             (Range::I64, false) => (1 << 63) - 1,
             (Range::U64, false) => u64::MAX,
-        };
+        })
+    }
+
+    /// The value's bits, if it is in range.
+    fn bits(self, negative: bool, magnitude: u64) -> Option<u64> {
+        let limit = self.limit(negative)?;
         (magnitude <= limit).then(|| {
             if negative {
                 magnitude.wrapping_neg()
@@ -647,5 +653,26 @@ fn seconds_and_nanos(seconds: i64, nanos: i32, out: &mut Vec<u8>) {
     }
     if nanos != 0 {
         Scalar::Varint(nanos as i64 as u64).write(2, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Range;
+
+    #[test]
+    fn range_texts_name_each_kinds_bounds() {
+        for (range, min, max) in [
+            (
+                Range::I32,
+                i64::from(i32::MIN).to_string(),
+                i32::MAX.to_string(),
+            ),
+            (Range::U32, "0".into(), u32::MAX.to_string()),
+            (Range::I64, i64::MIN.to_string(), i64::MAX.to_string()),
+            (Range::U64, "0".into(), u64::MAX.to_string()),
+        ] {
+            assert_eq!(range.text(), format!("an integer from {min} to {max}"));
+        }
     }
 }
