@@ -1,9 +1,10 @@
 //! A call's `AbortSignal`, and what an abort reason means as a status.
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::AbortSignal;
 
 use crate::{
     abort_reason::AbortReason,
+    browser::ErrorLike,
     status::{Code, Failure},
     unshared::Unshared,
 };
@@ -26,10 +27,10 @@ impl Signal {
 /// How a call ended by its signal failed: a `TimeoutError` reason (what
 /// `AbortSignal.timeout()` aborts with) is a deadline, anything else a cancel.
 pub(crate) fn failure_for_abort(reason: &JsValue) -> Failure {
-    let name = js_sys::Reflect::get(reason, &"name".into())
-        .ok()
-        .and_then(|n| n.as_string());
-    let detail = js_sys::Reflect::get(reason, &"message".into())
+    let error = reason.unchecked_ref::<ErrorLike>();
+    let name = error.name().ok().and_then(|n| n.as_string());
+    let detail = error
+        .message()
         .ok()
         .and_then(|m| m.as_string())
         .or_else(|| reason.as_string())

@@ -17,6 +17,16 @@ extern "C" {
     // The global `fetch`, in windows and workers alike.
     #[wasm_bindgen(js_name = fetch)]
     fn global_fetch(request: &web_sys::Request) -> Promise;
+
+    /// Any JS value read as an error (an abort reason, a rejection): its
+    /// `name` and `message` by getters in the glue, not `Reflect.get` with
+    /// a key string made anew on each read. They fail on `null` and
+    /// `undefined`.
+    pub(crate) type ErrorLike;
+    #[wasm_bindgen(method, getter, structural, catch)]
+    pub(crate) fn name(this: &ErrorLike) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, getter, structural, catch)]
+    pub(crate) fn message(this: &ErrorLike) -> Result<JsValue, JsValue>;
 }
 
 /// A POST of `body` to `url` with `headers`, abortable through the returned
@@ -113,7 +123,9 @@ impl Chunks {
 
 /// A thrown JS value's `message`, for error texts.
 pub(crate) fn describe(error: &JsValue) -> String {
-    js_sys::Reflect::get(error, &"message".into())
+    error
+        .unchecked_ref::<ErrorLike>()
+        .message()
         .ok()
         .and_then(|m| m.as_string())
         .or_else(|| error.as_string())

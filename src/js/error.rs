@@ -29,13 +29,13 @@ pub(crate) fn grpc_error(
     metadata: Option<Headers>,
     cause: Option<JsValue>,
 ) -> JsValue {
-    let metadata = metadata.unwrap_or_else(|| Headers::new().expect("Headers is constructible"));
     let code = failure.code;
+    // No metadata: `undefined`, which the class makes an empty `Headers`.
     let args = Array::of5(
         &(code as i32).into(),
         &code.name().into(),
         &failure.message.as_str().into(),
-        &metadata,
+        &metadata.map_or(JsValue::UNDEFINED, JsValue::from),
         &cause.unwrap_or(JsValue::UNDEFINED),
     );
     if let Some(class) = ERROR_CLASS.with(|c| c.borrow().clone()) {
@@ -43,6 +43,9 @@ pub(crate) fn grpc_error(
     }
     // No runtime (a Rust-only user of the JS core): a plain Error with the same fields.
     let error = js_sys::Error::new(&failure.message);
+    if args.get(3).is_undefined() {
+        args.set(3, Headers::new().expect("Headers is constructible").into());
+    }
     for (key, i) in [("code", 0), ("codeName", 1), ("metadata", 3), ("cause", 4)] {
         let _ = Reflect::set(&error, &key.into(), &args.get(i));
     }
