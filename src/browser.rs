@@ -27,6 +27,14 @@ extern "C" {
     pub(crate) fn name(this: &ErrorLike) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, getter, structural, catch)]
     pub(crate) fn message(this: &ErrorLike) -> Result<JsValue, JsValue>;
+
+    /// What a body reader's `read()` resolves with, read by getters (as
+    /// above: no key strings per chunk).
+    type ReadResult;
+    #[wasm_bindgen(method, getter, structural)]
+    fn done(this: &ReadResult) -> bool;
+    #[wasm_bindgen(method, getter, structural)]
+    fn value(this: &ReadResult) -> Uint8Array;
 }
 
 /// A POST of `body` to `url` with `headers`, abortable through the returned
@@ -112,12 +120,11 @@ impl Chunks {
             Ok(result) => result,
             Err(error) => return Poll::Ready(Some(Err(error))),
         };
-        let field = |name: &str| js_sys::Reflect::get(&result, &name.into()).unwrap_or_default();
-        if field("done").as_bool() == Some(true) {
+        let result: ReadResult = result.unchecked_into();
+        if result.done() {
             return Poll::Ready(None);
         }
-        let chunk: Uint8Array = field("value").unchecked_into();
-        Poll::Ready(Some(Ok(chunk.to_vec())))
+        Poll::Ready(Some(Ok(result.value().to_vec())))
     }
 }
 
