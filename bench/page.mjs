@@ -409,6 +409,30 @@ export async function stream({ client, limit }) {
   return (count / (performance.now() - t)) * 1000;
 }
 
+/**
+ * The page's own work per abort: `n` unary calls started that the server
+ * would hold for minutes, then all aborted in one task; ms from the first `abort()` to the
+ * last rejection (every one CANCELLED). Mostly each client's abort and
+ * rejection path, as the network's part is only the fetch's own abort.
+ */
+export async function abortBurst({ client, n }) {
+  const c = clients[client];
+  const ctls = Array.from({ length: n }, () => new AbortController());
+  const calls = ctls.map((ctl) =>
+    c.greeter.sayHello({ name: "bench", delayMs: 600_000 }, { signal: ctl.signal }).then(
+      () => "ok",
+      (e) => codeOf(e),
+    ),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 100)); // sent, or queued behind the connection limit
+  const t = performance.now();
+  for (const ctl of ctls) ctl.abort();
+  const codes = await Promise.all(calls);
+  const ms = performance.now() - t;
+  if (codes.some((code) => code !== 1)) throw new Error(`an aborted call ended ${codes.find((x) => x !== 1)}`);
+  return ms;
+}
+
 /** `count` unary calls aborted mid-flight, `batch` at a time (one task after they start). */
 export async function abortMany({ client, count, batch = 32 }) {
   const c = clients[client];

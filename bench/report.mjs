@@ -98,7 +98,11 @@ Unary \`SayHello\` (delay 0, through both tiers): ${r.counts.rounds} rounds × $
 client; throughput: ${r.counts.tput} calls, 32 concurrent (over HTTP/1.1 Chromium opens at most 6
 connections per origin, for both clients; over HTTP/2 all share one), median of ${r.counts.rounds} rounds;
 streams: \`Updates.Watch\` of ${r.counts.stream} messages at the server's fastest tick
-(1 ms, so ≈1000/s is the ceiling), median of ${r.counts.rounds} rounds.
+(1 ms, so ≈1000/s is the ceiling), median of ${r.counts.rounds} rounds;
+50 aborts in one task: 50 \`SayHello\` calls that the server holds started (over HTTP/1.1 six are sent, the rest wait
+for a connection, alike for both clients), then all aborted in one task, time from the first
+\`abort()\` to the last rejection (the page's own work per abort; the page's clock is coarse, 0.1 ms),
+median of ${r.counts.rounds} × ${r.counts.bursts ?? "?"} bursts.
 `);
   for (const { protocol, speed: sp } of r.transports) {
     out.push(`### ${protocol}
@@ -108,6 +112,9 @@ ${table(["", NAMES.ours, NAMES.connect, "ours/Connect-ES"], [
     ["unary p99 (ms)", f(sp.unary.ours.p99), f(sp.unary.connect.p99), ratio(sp.unary.ours.p99, sp.unary.connect.p99)],
     ["throughput, 32 concurrent (calls/s)", f(sp.throughput.ours.median, 0), f(sp.throughput.connect.median, 0), `**${ratio(sp.throughput.ours.median, sp.throughput.connect.median)}**`],
     ["streamed messages/s", f(sp.stream.ours.median, 0), f(sp.stream.connect.median, 0), ratio(sp.stream.ours.median, sp.stream.connect.median)],
+    ...(sp.burst
+      ? [["50 aborts in one task, abort() → all rejected (ms)", f(sp.burst.ours.median), f(sp.burst.connect.median), ratio(sp.burst.ours.median, sp.burst.connect.median)]]
+      : []),
   ])}
 `);
     pushGoal([`throughput ≥ 1.0× Connect-ES, ${protocol}`, ratio(sp.throughput.ours.median, sp.throughput.connect.median), sp.throughput.ours.median >= sp.throughput.connect.median]);

@@ -98,8 +98,8 @@ const CLIENTS = ["ours", "connect"];
 
 // Full run vs --quick: the same code paths, tiny counts.
 const COUNTS = quick
-  ? { warmup: 3, rounds: 2, unary: 5, tput: 64, stream: 20, cancel: 3, deadlines: [[50, 1], [200, 1]], memory: [10, 100], listeners: [10, 3], coldLoads: 1 }
-  : { warmup: 50, rounds: 5, unary: 200, tput: 1000, stream: 2000, cancel: 200, deadlines: [[50, 50], [200, 50], [1000, 20]], memory: [100, 10_000], listeners: [1000, 100], coldLoads: 9 };
+  ? { warmup: 3, rounds: 2, unary: 5, tput: 64, stream: 20, cancel: 3, deadlines: [[50, 1], [200, 1]], memory: [10, 100], listeners: [10, 3], coldLoads: 1, bursts: 1 }
+  : { warmup: 50, rounds: 5, unary: 200, tput: 1000, stream: 2000, cancel: 200, deadlines: [[50, 50], [200, 50], [1000, 20]], memory: [100, 10_000], listeners: [1000, 100], coldLoads: 9, bursts: 4 };
 
 const INDEX = `<!doctype html><meta charset="utf-8"><title>bench</title>
 <script type="module">
@@ -193,6 +193,7 @@ async function speed(page) {
   const latency = { ours: [], connect: [] };
   const tput = { ours: [], connect: [] };
   const stream = { ours: [], connect: [] };
+  const burst = { ours: [], connect: [] };
   for (const client of CLIENTS) await call(page, "unary", { client, n: COUNTS.warmup });
   for (let round = 0; round < COUNTS.rounds; round++) {
     // Alternate which client goes first, so neither always follows the other.
@@ -200,6 +201,9 @@ async function speed(page) {
     for (const client of order) latency[client].push(...(await call(page, "unary", { client, n: COUNTS.unary })));
     for (const client of order) tput[client].push(await call(page, "throughput", { client, total: COUNTS.tput, concurrency: 32 }));
     for (const client of order) stream[client].push(await call(page, "stream", { client, limit: COUNTS.stream }));
+    for (let i = 0; i < COUNTS.bursts; i++) {
+      for (const client of order) burst[client].push(await call(page, "abortBurst", { client, n: 50 }));
+    }
   }
   const summarize = (f) => Object.fromEntries(CLIENTS.map((c) => [c, f(c)]));
   return {
@@ -209,6 +213,7 @@ async function speed(page) {
     }), latency),
     throughput: summarize((c) => ({ rounds: tput[c], median: median(tput[c]) })),
     stream: summarize((c) => ({ rounds: stream[c], median: median(stream[c]) })),
+    burst: summarize((c) => ({ n: 50, rounds: burst[c], median: median(burst[c]) })),
   };
 }
 
