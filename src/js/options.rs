@@ -76,9 +76,12 @@ impl CallOptions {
         let callback = |name: &str| {
             get(name)
                 .map(|f| {
-                    f.dyn_into::<Function>().map_err(|_| {
-                        type_error(&join(&["CallOptions.", name, " must be a function"]))
-                    })
+                    // `typeof`, not `dyn_into`'s `instanceof` (an import of its own).
+                    if f.is_function() {
+                        Ok(f.unchecked_into::<Function>())
+                    } else {
+                        Err(type_error(&join(&["CallOptions.", name, " must be a function"])))
+                    }
                 })
                 .transpose()
         };
