@@ -80,7 +80,11 @@ impl CallOptions {
                     if f.is_function() {
                         Ok(f.unchecked_into::<Function>())
                     } else {
-                        Err(type_error(&join(&["CallOptions.", name, " must be a function"])))
+                        Err(type_error(&join(&[
+                            "CallOptions.",
+                            name,
+                            " must be a function",
+                        ])))
                     }
                 })
                 .transpose()
