@@ -70,7 +70,7 @@ impl CallOptions {
         }
         if let Some(headers) = get("headers") {
             for (name, value) in header_entries(&headers)? {
-                options.headers.push(header(&name, &value).map_err(fail)?);
+                options.headers.push(header(name, value).map_err(fail)?);
             }
         }
         let callback = |name: &str| {
@@ -232,7 +232,8 @@ fn deadline_from_ms(epoch_ms: f64) -> Result<f64, &'static str> {
 
 /// A header the browser will send as given: the name an HTTP token, the
 /// value visible ASCII, spaces and tabs (no line breaks).
-fn header(name: &str, value: &str) -> Result<(String, String), String> {
+/// Takes the pair as read, so a valid one is kept without copies.
+fn header(mut name: String, value: String) -> Result<(String, String), String> {
     // RFC 9110's tchar; a `match`, as a slice's `contains` would bring
     // `memchr` into the package (issue 17).
     let tchar = |b: u8| {
@@ -244,7 +245,7 @@ fn header(name: &str, value: &str) -> Result<(String, String), String> {
     if !token {
         return Err(join(&[
             "CallOptions.headers: \"",
-            name,
+            &name,
             "\" is not a valid header name",
         ]));
     }
@@ -254,11 +255,12 @@ fn header(name: &str, value: &str) -> Result<(String, String), String> {
     {
         return Err(join(&[
             "CallOptions.headers: the value of \"",
-            name,
+            &name,
             "\" is not a valid header value",
         ]));
     }
-    Ok((name.to_ascii_lowercase(), value.to_string()))
+    name.make_ascii_lowercase();
+    Ok((name, value))
 }
 
 /// `[name, value]` pairs of a `Headers` or a plain record of strings.
@@ -351,18 +353,18 @@ mod tests {
 
     #[test]
     fn header_names_and_values_are_checked() {
-        let (name, value) = header("X-Trace", "abc").unwrap();
+        let (name, value) = header("X-Trace".into(), "abc".into()).unwrap();
         assert_eq!((name.as_str(), value.as_str()), ("x-trace", "abc"));
-        assert!(header("x-ok", "tab\tand space").is_ok());
-        assert!(header("x-a", "é").is_err());
+        assert!(header("x-ok".into(), "tab\tand space".into()).is_ok());
+        assert!(header("x-a".into(), "é".into()).is_err());
         assert!(
-            header("bad name", "x")
+            header("bad name".into(), "x".into())
                 .unwrap_err()
                 .contains("\"bad name\" is not a valid header name")
         );
-        assert!(header("", "x").is_err());
+        assert!(header("".into(), "x".into()).is_err());
         assert!(
-            header("x-a", "line\nbreak")
+            header("x-a".into(), "line\nbreak".into())
                 .unwrap_err()
                 .contains("not a valid header value")
         );
@@ -381,15 +383,15 @@ mod tests {
             timeout: Some(Duration::from_secs(5)),
             deadline_epoch_ms: Some(100.0),
             headers: vec![
-                header("a", "default").unwrap(),
-                header("b", "default").unwrap(),
+                header("a".into(), "default".into()).unwrap(),
+                header("b".into(), "default".into()).unwrap(),
             ],
             ..Default::default()
         };
         let call = CallOptions {
             timeout: Some(Duration::from_secs(1)),
             deadline_epoch_ms: Some(200.0),
-            headers: vec![header("a", "call").unwrap()],
+            headers: vec![header("a".into(), "call".into()).unwrap()],
             ..Default::default()
         };
         let merged = defaults.merged(call);
