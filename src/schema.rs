@@ -171,7 +171,7 @@ impl Schema {
     /// Reads an encoded `google.protobuf.FileDescriptorSet`.
     pub fn from_descriptor_set(bytes: &[u8]) -> Result<Self, SchemaError> {
         let mut raw = Raw::default();
-        each_record(bytes, &mut |number, r| {
+        each_record(bytes, |number, r| {
             if number == 1 {
                 raw.file(r.len_delimited()?)?;
             }
@@ -191,17 +191,33 @@ impl Schema {
 }
 
 /// Calls `read` for each field of a message; `read` consumes the value of
-/// the fields it wants, the rest are skipped. `dyn`, so the package holds
-/// one copy of this loop, not one per caller (issue 17).
+/// the fields it wants, the rest are skipped.
 fn each_record(
     bytes: &[u8],
-    read: &mut dyn FnMut(u32, &mut Reader) -> Result<(), SchemaError>,
+    mut read: impl FnMut(u32, &mut Reader) -> Result<(), SchemaError>,
 ) -> Result<(), SchemaError> {
+    each_record_dyn(bytes, &mut read)
+}
+
+/// What [`each_record`] calls. `dyn`, so the package holds one copy of the
+/// loop, not one per caller; a trait of its own, not `dyn FnMut`, whose
+/// vtables each held a `call_once` shim that nothing calls (issue 17).
+trait ReadRecord {
+    fn read(&mut self, number: u32, r: &mut Reader) -> Result<(), SchemaError>;
+}
+
+impl<F: FnMut(u32, &mut Reader) -> Result<(), SchemaError>> ReadRecord for F {
+    fn read(&mut self, number: u32, r: &mut Reader) -> Result<(), SchemaError> {
+        self(number, r)
+    }
+}
+
+fn each_record_dyn(bytes: &[u8], read: &mut dyn ReadRecord) -> Result<(), SchemaError> {
     let mut r = Reader::new(bytes);
     while let Some((number, wire_type)) = r.tag()? {
         let before = r.remaining();
         if wire_type == LEN || wire_type == VARINT {
-            read(number, &mut r)?;
+            read.read(number, &mut r)?;
         }
         if r.remaining() == before {
             r.skip(wire_type)?;
@@ -241,7 +257,7 @@ impl Raw {
     fn file(&mut self, bytes: &[u8]) -> Result<(), SchemaError> {
         let mut package = String::new();
         let mut proto3 = false;
-        each_record(bytes, &mut |n, r| {
+        each_record(bytes, |n, r| {
             match n {
                 2 => package = text(r.len_delimited()?)?,
                 12 => proto3 = r.len_delimited()? == b"proto3",
@@ -254,7 +270,7 @@ impl Raw {
         } else {
             join(&[&package, "."])
         };
-        each_record(bytes, &mut |n, r| {
+        each_record(bytes, |n, r| {
             match n {
                 4 => self.message(&prefix, "", r.len_delimited()?, proto3)?,
                 5 => self.enumeration(&prefix, r.len_delimited()?)?,
@@ -273,7 +289,7 @@ impl Raw {
         proto3: bool,
     ) -> Result<(), SchemaError> {
         let mut name = String::new();
-        each_record(bytes, &mut |n, r| {
+        each_record(bytes, |n, r| {
             if n == 1 {
                 name = text(r.len_delimited()?)?;
             }
@@ -293,18 +309,18 @@ impl Raw {
         self.raw_fields.push((Vec::new(), proto3));
         let nested_prefix = join(&[&local, "."]);
         let (mut fields, mut oneofs, mut map_entry) = (Vec::new(), Vec::new(), false);
-        each_record(bytes, &mut |n, r| {
+        each_record(bytes, |n, r| {
             match n {
                 2 => fields.push(raw_field(r.len_delimited()?)?),
                 3 => self.message(package, &nested_prefix, r.len_delimited()?, proto3)?,
                 4 => self.enumeration(&join(&[package, &nested_prefix]), r.len_delimited()?)?,
-                7 => each_record(r.len_delimited()?, &mut |n, r| {
+                7 => each_record(r.len_delimited()?, |n, r| {
                     if n == 7 {
                         map_entry = r.varint()? != 0;
                     }
                     Ok(())
                 })?,
-                8 => each_record(r.len_delimited()?, &mut |n, r| {
+                8 => each_record(r.len_delimited()?, |n, r| {
                     if n == 1 {
                         oneofs.push(text(r.len_delimited()?)?);
                     }
@@ -323,12 +339,12 @@ impl Raw {
 
     fn enumeration(&mut self, prefix: &str, bytes: &[u8]) -> Result<(), SchemaError> {
         let (mut name, mut values) = (String::new(), Vec::new());
-        each_record(bytes, &mut |n, r| {
+        each_record(bytes, |n, r| {
             match n {
                 1 => name = text(r.len_delimited()?)?,
                 2 => {
                     let (mut value_name, mut number) = (String::new(), 0);
-                    each_record(r.len_delimited()?, &mut |n, r| {
+                    each_record(r.len_delimited()?, |n, r| {
                         match n {
                             1 => value_name = text(r.len_delimited()?)?,
                             2 => number = r.varint()? as i32,
@@ -353,17 +369,17 @@ impl Raw {
         // The name first (it may follow the methods), so each method's path
         // is made as it is read.
         let mut name = String::new();
-        each_record(bytes, &mut |n, r| {
+        each_record(bytes, |n, r| {
             if n == 1 {
                 name = text(r.len_delimited()?)?;
             }
             Ok(())
         })?;
-        each_record(bytes, &mut |n, r| {
+        each_record(bytes, |n, r| {
             if n == 2 {
                 let (mut m, mut input, mut output) = (String::new(), String::new(), String::new());
                 let (mut client, mut server) = (false, false);
-                each_record(r.len_delimited()?, &mut |n, r| {
+                each_record(r.len_delimited()?, |n, r| {
                     match n {
                         1 => m = text(r.len_delimited()?)?,
                         2 => input = text(r.len_delimited()?)?,
@@ -496,7 +512,7 @@ fn raw_field(bytes: &[u8]) -> Result<RawField, SchemaError> {
         proto3_optional: false,
         packed: None,
     };
-    each_record(bytes, &mut |n, r| {
+    each_record(bytes, |n, r| {
         match n {
             1 => raw.field.name = text(r.len_delimited()?)?,
             3 => raw.field.number = r.varint()? as u32,
@@ -506,7 +522,7 @@ fn raw_field(bytes: &[u8]) -> Result<RawField, SchemaError> {
             9 => raw.oneof_index = Some(r.varint()? as usize),
             10 => raw.field.json_name = text(r.len_delimited()?)?,
             17 => raw.proto3_optional = r.varint()? != 0,
-            8 => each_record(r.len_delimited()?, &mut |n, r| {
+            8 => each_record(r.len_delimited()?, |n, r| {
                 match n {
                     2 => raw.packed = Some(r.varint()? != 0),
                     6 => {
