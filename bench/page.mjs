@@ -21,6 +21,11 @@ export const clients = {
   connect: connectClients(base),
 };
 
+/** Loads our runtime's wasm now, while bench/run.mjs still serves /pkg/ (it then stops intercepting). */
+export async function load() {
+  await ours.default();
+}
+
 /** Passed to every call of the listener phase and never aborted. */
 export const longLived = new AbortController();
 
