@@ -397,9 +397,21 @@ ${r.overhead.trim()}
   imports, each with a glue function), the allocator (talc). Closing the rest of the gap
   would take moving the codec out of the wasm into a JS table walker, keeping
   only transport, abort and deadline in Rust.
-- **Throughput / latency**: the two are within the noise of each other (ratios
-  near 1.0×, alternating rounds) over both transports: the server and
-  Chromium's network stack on 2 shared cores bound both, not either client.
+- **Throughput / latency**: on 2 shared cores the bound is Chromium's own
+  work per call, not the server: measured by /proc schedstat over 400-call
+  batches (8 concurrent, HTTP/1.1), each call cost the renderer about
+  1.1–1.5 ms of CPU, the browser process 0.9–1.2 ms and the network
+  process 0.6–0.8 ms, for both clients alike (ours/Connect-ES 0.96–1.08×
+  in each), the server 0.23–0.29 ms. Our throughput stays a few per cent
+  under Connect-ES's in most runs; no cause has been found in those figures.
+- **The bench's own artefacts, removed** (issue 17): the page's files were
+  served by Playwright's routes for the whole run, and while any route is
+  set Playwright intercepts every request, so every gRPC call of both
+  clients was paused until Node let it go, through the browser process (its
+  CPU per call 1.8–2.0 ms with the routes, 0.95–1.2 ms without; throughput
+  rose from about 330 to about 500 calls/s); the routes now go once the page
+  has loaded. And the cancel and deadline rows ran ours first for every
+  kind, which put any first-row penalty on ours: they now alternate.
 - **cancel→stop and deadline tails**: the HTTP/2-only tails of earlier runs
   were the bench's own: the page watched the tiers through a Stats stream on
   the page's HTTP/2 connection, beside the calls it aborted, decoded on the
