@@ -411,7 +411,14 @@ ${r.overhead.trim()}
   CPU per call 1.8–2.0 ms with the routes, 0.95–1.2 ms without; throughput
   rose from about 330 to about 500 calls/s); the routes now go once the page
   has loaded. And the cancel and deadline rows ran ours first for every
-  kind, which put any first-row penalty on ours: they now alternate.
+  kind, which put any first-row penalty on ours: they now alternate, so
+  the section's first row (unary) is ours over HTTP/1.1 and Connect-ES's
+  over HTTP/2. That row is the slower one whichever client runs it
+  (cancel-only runs, server clock p50: ours − Connect-ES +0.11 to +0.29 ms
+  with ours first, −0.10 and −0.11 ms with Connect-ES first), and the gap
+  held over the whole row, not over a few calls; read the unary rows with
+  that in mind. Rows split in halves run ours, Connect-ES, Connect-ES,
+  ours would remove it (not done yet).
 - **cancel→stop and deadline tails**: the HTTP/2-only tails of earlier runs
   were the bench's own: the page watched the tiers through a Stats stream on
   the page's HTTP/2 connection, beside the calls it aborted, decoded on the
