@@ -184,7 +184,10 @@ ${r.counts.cancel} aborts per row. Each call is started with its own \`AbortCont
 aborted after the first message; compute: \`Work.Compute\` with n = 10¹², a
 blocking thread on the backend), aborted once both tiers' \`grpc_server_in_flight\`
 counts show it busy, then watched until both tiers' counts are zero again.
-
+${r.observer === "page" ? "" : `The two clients' calls take turns, call by call, in one run of each row (which client
+goes first alternates by kind and by transport), so both meet the machine as it is over the same
+seconds: with a run per client, the section's first run was the slower one, whichever client it was.
+`}
 **Observer and clocks:** the servers' in-flight counts are *pushed* by a
 \`Stats.Watch\` stream at the server's fastest tick (1 ms; the backend samples
 its tier each tick, the frontend adds its own as it relays the snapshot;
@@ -198,7 +201,7 @@ stops are read on). Scraping the \`/metrics\` in-flight gauges instead was
 tried first and dropped: one scrape's round trip was ~12 ms here, too coarse
 a grid for a 5 ms goal. The last column is the
 servers' own \`grpc_server_cancel_to_stop_seconds\` histogram over the same
-calls (the server's clock, from the moment the server *noticed* the
+calls${r.observer === "page" ? "" : " (the row's, both clients' calls together: the server's own part)"} (the server's clock, from the moment the server *noticed* the
 disconnect to the handler's work having stopped; bucket upper bounds, so
 coarse: 0.5, 1, 2, 4 ms …). "stops unseen": calls for which no snapshot
 within 10 s showed both tiers back at zero (the full run tolerates up to 5%
@@ -410,15 +413,13 @@ ${r.overhead.trim()}
   clients was paused until Node let it go, through the browser process (its
   CPU per call 1.8–2.0 ms with the routes, 0.95–1.2 ms without; throughput
   rose from about 330 to about 500 calls/s); the routes now go once the page
-  has loaded. And the cancel and deadline rows ran ours first for every
-  kind, which put any first-row penalty on ours: they now alternate, so
-  the section's first row (unary) is ours over HTTP/1.1 and Connect-ES's
-  over HTTP/2. That row is the slower one whichever client runs it
-  (cancel-only runs, server clock p50: ours − Connect-ES +0.11 to +0.29 ms
-  with ours first, −0.10 and −0.11 ms with Connect-ES first), and the gap
-  held over the whole row, not over a few calls; read the unary rows with
-  that in mind. Rows split in halves run ours, Connect-ES, Connect-ES,
-  ours would remove it (not done yet).
+  has loaded. And the cancel and deadline rows ran a row per client, ours
+  first for every kind: the section's first row was the slower one
+  whichever client ran it (cancel-only runs, server clock p50, unary: ours
+  − Connect-ES +0.11 to +0.29 ms with ours first, −0.10 and −0.11 ms with
+  Connect-ES first), over the whole row. The two clients' calls now take
+  turns within one row (two cancel-only runs: unary p50 0.92 vs 0.92 ms
+  and 0.97 vs 0.94 ms).
 - **cancel→stop and deadline tails**: the HTTP/2-only tails of earlier runs
   were the bench's own: the page watched the tiers through a Stats stream on
   the page's HTTP/2 connection, beside the calls it aborted, decoded on the

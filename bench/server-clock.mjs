@@ -138,13 +138,48 @@ export async function endRow(page, row, calls, method, earliestMs = 0) {
     out[tier] = stopped;
     out[`${tier}Seen`] = seen;
   }
-  // A stop before its t0 (as measured, never clamped), and before the
-  // earliest it could be by more than the bound: then the mapping is wrong.
-  const all = [...out.frontend, ...out.backend];
-  out.negative = all.filter((x) => x < 0).length;
-  out.min = all.length ? Math.min(...all) : null;
-  out.earliest = earliestMs;
-  out.beyondBound = all.filter((x) => x < earliestMs - bound).length;
+  Object.assign(out, early(out, earliestMs, bound));
   if (problems.length) out.lost.push(...problems);
   return out;
+}
+
+/**
+ * The stops before their t0 (as measured, never clamped), and those before
+ * the earliest they could be by more than the bound: then the mapping is
+ * wrong.
+ */
+function early(stops, earliestMs, bound) {
+  const all = [...stops.frontend, ...stops.backend];
+  return {
+    negative: all.filter((x) => x < 0).length,
+    min: all.length ? Math.min(...all) : null,
+    earliest: earliestMs,
+    beyondBound: all.filter((x) => x < earliestMs - bound).length,
+  };
+}
+
+/**
+ * The part of a row's result (`endRow`'s) that belongs to the calls at
+ * `indices` (one client's, in a row whose clients took turns): their stops
+ * and lost calls; the mapping, the strays and the log's own problems are
+ * the row's.
+ */
+export function ofCalls(row, indices) {
+  const mine = new Set(indices);
+  const perCall = indices.map((i) => row.perCall[i]);
+  const out = {
+    mapping: row.mapping,
+    stray: row.stray,
+    perCall,
+    lost: row.lost.filter((why) => {
+      const call = / call (\d+):/.exec(why);
+      return !call || mine.has(Number(call[1]));
+    }),
+  };
+  for (const tier of TIERS) {
+    const seen = perCall.map((c) => c[tier]).filter(Boolean);
+    out[tier] = seen.map((t) => t.stop);
+    out[`${tier}Seen`] = seen.filter((t) => t.sawIt !== null).map((t) => t.sawIt);
+  }
+  return { ...out, ...early(out, row.earliest, row.mapping.bound) };
 }

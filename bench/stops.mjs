@@ -11,88 +11,102 @@ const METHOD = { unary: "demo.v1.Greeter/SayHello", stream: "demo.v1.Updates/Wat
 const inPage = (page, name, arg) => page.evaluate(([n, a]) => window.__bench[n](a), [name, arg]);
 
 /**
- * `count` calls, one at a time, each started once `monitor` shows both
- * tiers idle: `start(monitor)` starts one and returns `{ id, t0 }` (page
- * clock); then the times from t0 to the rejection (page clock) and to each
- * tier's stop (Node clock, t0 mapped onto it), less `offsetMs`; with the
- * servers' own histogram for `method` over the same calls, and the stops
- * per call from the server's clock (`base`'s `/stops`).
+ * `count` calls per client, one at a time, the clients taking turns call by
+ * call (so that neither's calls meet a different machine than the
+ * other's: with a row per client, the section's first row was the slower
+ * one whichever client ran it, issue 17), each started once `monitor`
+ * shows both tiers idle: `start(monitor, client)` starts one and returns
+ * `{ id, t0 }` (page clock); then the times from t0 to the rejection (page
+ * clock) and to each tier's stop (Node clock, t0 mapped onto it), less
+ * `offsetMs`; with the servers' own histogram for `method` over the row
+ * (both clients' calls: it is the server's part, the same for both), and
+ * the stops per call from the server's clock (`base`'s `/stops`). One
+ * result per client, in `clients`' order.
  */
-async function stopsPerCall(page, monitor, { base, count, method, mustStart, offsetMs = 0, earliestMs = 0, start }) {
+async function stopsPerCall(page, monitor, { base, clients, count, method, mustStart, offsetMs = 0, earliestMs = 0, start }) {
   const before = await inPage(page, "histograms");
   const row = await serverClock.beginRow(page, base);
   const calls = [];
   // Calibrated per row (by the server clock's first calibration): the two
   // clocks may drift apart over a run, not over a row.
   const clock = row.before.pageToNode;
-  const rejected = [];
-  const frontend = [];
-  const backend = [];
-  const codes = {};
-  const lost = [];
+  const per = new Map(clients.map((client) => [client, { calls: [], rejected: [], frontend: [], backend: [], codes: {}, lost: [] }]));
   const firstGap = monitor.gaps.length;
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < count * clients.length; i++) {
+    const client = clients[i % clients.length];
+    const mine = per.get(client);
     await monitor.idle();
-    const { id, t0 } = await start(monitor);
+    const { id, t0 } = await start(monitor, client);
     const stops = await monitor.stops(t0 - clock.offset, mustStart).catch((e) => e);
     const end = await inPage(page, "settled", id);
-    if (end.resolved) throw new Error(`call ${i} ended without error`);
+    if (end.resolved) throw new Error(`${client} call ${mine.calls.length} ended without error`);
+    mine.calls.push(calls.length);
     calls.push({ begin: end.begin, t0, offsetMs });
-    codes[end.code] = (codes[end.code] ?? 0) + 1;
-    rejected.push(end.rejectedAt - t0 - offsetMs);
+    mine.codes[end.code] = (mine.codes[end.code] ?? 0) + 1;
+    mine.rejected.push(end.rejectedAt - t0 - offsetMs);
     if (stops instanceof Error) {
-      lost.push(String(stops.message));
+      mine.lost.push(String(stops.message));
       continue;
     }
-    frontend.push(stops.frontend - offsetMs);
-    backend.push(stops.backend - offsetMs);
+    mine.frontend.push(stops.frontend - offsetMs);
+    mine.backend.push(stops.backend - offsetMs);
   }
   const summary = (values) => inPage(page, "summary", values);
   const server = await serverClock.endRow(page, row, calls, method, earliestMs);
-  server.perCall.forEach((c, i) => (c.rejected = Math.round(rejected[i] * 1000) / 1000));
-  return {
-    observer: "node",
-    clock,
-    codes,
-    rejected: await summary(rejected),
-    frontend: await summary(frontend),
-    backend: await summary(backend),
-    snapshotGaps: await summary(monitor.gaps.slice(firstGap)),
-    lost,
-    serverHistogram: await page.evaluate(
-      ([b, m]) => window.__bench.histograms().then((after) => window.__bench.histogramDelta(b, after, m)),
-      [before, method],
-    ),
-    serverClock: {
-      ...server,
-      frontend: await summary(server.frontend),
-      backend: await summary(server.backend),
-      frontendSeen: await summary(server.frontendSeen),
-      backendSeen: await summary(server.backendSeen),
-    },
-  };
+  const serverHistogram = await page.evaluate(
+    ([b, m]) => window.__bench.histograms().then((after) => window.__bench.histogramDelta(b, after, m)),
+    [before, method],
+  );
+  const snapshotGaps = await summary(monitor.gaps.slice(firstGap));
+  const out = [];
+  for (const [client, mine] of per) {
+    const sc = serverClock.ofCalls(server, mine.calls);
+    sc.perCall.forEach((c, i) => (c.rejected = Math.round(mine.rejected[i] * 1000) / 1000));
+    out.push({
+      client,
+      observer: "node",
+      clock,
+      codes: mine.codes,
+      rejected: await summary(mine.rejected),
+      frontend: await summary(mine.frontend),
+      backend: await summary(mine.backend),
+      snapshotGaps,
+      lost: mine.lost,
+      serverHistogram,
+      serverClock: {
+        ...sc,
+        frontend: await summary(sc.frontend),
+        backend: await summary(sc.backend),
+        frontendSeen: await summary(sc.frontendSeen),
+        backendSeen: await summary(sc.backendSeen),
+      },
+    });
+  }
+  return out;
 }
 
 /** cancel→stop: each call aborted once a snapshot shows both tiers busy (a stream: after its first message too). */
-export async function cancelToStop(page, monitor, { base, client, kind, count }) {
+export async function cancelToStop(page, monitor, { base, clients, kind, count }) {
   const measured = await stopsPerCall(page, monitor, {
     base,
+    clients,
     count,
     method: METHOD[kind],
     mustStart: false,
-    start: async (monitor) => {
+    start: async (monitor, client) => {
       const id = await inPage(page, "begin", { client, kind });
       await monitor.busy();
       return { id, t0: await inPage(page, "abort", id) };
     },
   });
-  return { client, kind, ...measured };
+  return measured.map((r) => ({ kind, ...r }));
 }
 
 /** Deadline precision: SayHello that would take `ms` + 5 s, with `timeoutMs` = `ms`. */
-export async function deadline(page, monitor, { base, client, ms, count }) {
+export async function deadline(page, monitor, { base, clients, ms, count }) {
   const measured = await stopsPerCall(page, monitor, {
     base,
+    clients,
     count,
     method: METHOD.unary,
     mustStart: true,
@@ -104,7 +118,7 @@ export async function deadline(page, monitor, { base, client, ms, count }) {
     // ms on the clients' side (grpc-timeout's "…m", browsers' timers; ours
     // ends a call with less than 1 ms left).
     earliestMs: -(5 + 1),
-    start: () => inPage(page, "beginDeadline", { client, ms }),
+    start: (monitor, client) => inPage(page, "beginDeadline", { client, ms }),
   });
-  return { client, ms, ...measured };
+  return measured.map((r) => ({ ms, ...r }));
 }
