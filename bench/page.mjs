@@ -415,13 +415,11 @@ export async function stream({ client, limit }) {
 }
 
 /**
- * The page's own work per abort: `n` unary calls started that the server
- * would hold for minutes, then all aborted in one task; ms from the first `abort()` to the
- * last rejection (every one CANCELLED). Mostly each client's abort and
- * rejection path, as the network's part is only the fetch's own abort.
+ * `n` unary calls of `c` that the server would hold for minutes, all
+ * aborted in one task `waitMs` after they start; ms from the first
+ * `abort()` to the last rejection (every one CANCELLED).
  */
-export async function abortBurst({ client, n }) {
-  const c = clients[client];
+async function abortTogether(c, n, waitMs) {
   const ctls = Array.from({ length: n }, () => new AbortController());
   const calls = ctls.map((ctl) =>
     c.greeter.sayHello({ name: "bench", delayMs: 600_000 }, { signal: ctl.signal }).then(
@@ -429,7 +427,7 @@ export async function abortBurst({ client, n }) {
       (e) => codeOf(e),
     ),
   );
-  await new Promise((resolve) => setTimeout(resolve, 100)); // sent, or queued behind the connection limit
+  await new Promise((resolve) => setTimeout(resolve, waitMs));
   const t = performance.now();
   for (const ctl of ctls) ctl.abort();
   const codes = await Promise.all(calls);
@@ -438,22 +436,20 @@ export async function abortBurst({ client, n }) {
   return ms;
 }
 
+/**
+ * The page's own work per abort: `n` calls aborted together once sent (or
+ * queued behind the connection limit). Mostly each client's abort and
+ * rejection path, as the network's part is only the fetch's own abort.
+ */
+export function abortBurst({ client, n }) {
+  return abortTogether(clients[client], n, 100);
+}
+
 /** `count` unary calls aborted mid-flight, `batch` at a time (one task after they start). */
 export async function abortMany({ client, count, batch = 32 }) {
-  const c = clients[client];
   for (let done = 0; done < count; ) {
     const n = Math.min(batch, count - done);
-    const ctls = Array.from({ length: n }, () => new AbortController());
-    const calls = ctls.map((ctl) =>
-      c.greeter.sayHello({ name: "bench", delayMs: 600_000 }, { signal: ctl.signal }).then(
-        () => "ok",
-        (e) => codeOf(e),
-      ),
-    );
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    for (const ctl of ctls) ctl.abort();
-    const codes = await Promise.all(calls);
-    if (codes.some((code) => code !== 1)) throw new Error(`an aborted call ended ${codes.find((x) => x !== 1)}`);
+    await abortTogether(clients[client], n, 0);
     done += n;
   }
 }
