@@ -108,7 +108,9 @@ export async function endRow(page, row, calls, method, earliestMs = 0) {
   mapping.consistent = mapping.directCheck.every((d) => Math.abs(d.difference) <= d.within);
   // Every call's figures by tier (null: lost), to look into a row's tail.
   const perCall = calls.map(() => ({}));
-  const out = { mapping, lost: [], stray: 0, perCall };
+  // Lost calls by index, so that `ofCalls` can give each client its own.
+  const lostCalls = [];
+  const out = { mapping, stray: 0, perCall };
   for (const tier of TIERS) {
     const entries = body.entries.filter((e) => e.tier === tier && e.method === method).sort((a, b) => a.start_us - b.start_us);
     const used = new Set();
@@ -121,7 +123,7 @@ export async function endRow(page, row, calls, method, earliestMs = 0) {
       if (mine.length !== 1) {
         perCall[i][tier] = null;
         const why = mine.length ? "ambiguous" : "it never reached the tier, or its stop was not logged";
-        out.lost.push(`${tier} call ${i}: ${mine.length} entries of ${method} started in its window (${why})`);
+        lostCalls.push({ index: i, why: `${tier} call ${i}: ${mine.length} entries of ${method} started in its window (${why})` });
         return;
       }
       const [e] = mine;
@@ -138,9 +140,13 @@ export async function endRow(page, row, calls, method, earliestMs = 0) {
     out[tier] = stopped;
     out[`${tier}Seen`] = seen;
   }
-  Object.assign(out, early(out, earliestMs, bound));
-  if (problems.length) out.lost.push(...problems);
+  Object.assign(out, early(out, earliestMs, bound), lostOf(lostCalls, problems));
   return out;
+}
+
+/** A result's lost calls and the log's own problems, kept apart and as one list of texts. */
+function lostOf(lostCalls, problems) {
+  return { lostCalls, problems, lost: [...lostCalls.map((l) => l.why), ...problems] };
 }
 
 /**
@@ -171,10 +177,7 @@ export function ofCalls(row, indices) {
     mapping: row.mapping,
     stray: row.stray,
     perCall,
-    lost: row.lost.filter((why) => {
-      const call = / call (\d+):/.exec(why);
-      return !call || mine.has(Number(call[1]));
-    }),
+    ...lostOf(row.lostCalls.filter((l) => mine.has(l.index)), row.problems),
   };
   for (const tier of TIERS) {
     const seen = perCall.map((c) => c[tier]).filter(Boolean);

@@ -584,10 +584,10 @@ mod tests {
     use super::*;
 
     fn compile(source: &str) -> Schema {
-        let dir = std::env::temp_dir().join(format!("schema-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("t.proto"), source).unwrap();
-        let fds = protox::compile(["t.proto"], [&dir]).unwrap();
+        // A directory per call: the tests run in parallel, and it goes when dropped.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("t.proto"), source).unwrap();
+        let fds = protox::compile(["t.proto"], [dir.path()]).unwrap();
         Schema::from_descriptor_set(&prost::Message::encode_to_vec(&fds)).unwrap()
     }
 

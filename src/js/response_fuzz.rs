@@ -79,10 +79,9 @@ message Reply {
 fn schema() -> &'static Schema {
     static SCHEMA: OnceLock<Schema> = OnceLock::new();
     SCHEMA.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("response-fuzz-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("fuzz.proto"), PROTO).unwrap();
-        let set = protox::compile(["fuzz.proto"], [&dir]).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("fuzz.proto"), PROTO).unwrap();
+        let set = protox::compile(["fuzz.proto"], [dir.path()]).unwrap();
         Schema::from_descriptor_set(&prost::Message::encode_to_vec(&set)).unwrap()
     })
 }

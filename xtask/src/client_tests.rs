@@ -13,15 +13,24 @@ pub fn run(server_url: &str) -> anyhow::Result<()> {
         ["--chrome", "--chromedriver", "/usr/bin/chromedriver"],
         ["--firefox", "--geckodriver", &geckodriver],
     ];
+    // wasm-bindgen-test-runner kills its WebDriver instead of ending the
+    // session, so Chromium's profile (about 20 MB) stayed in /tmp after
+    // every run; the runs get a TMPDIR of their own, removed after them.
+    let tmp = root().join("target/tmp/wasm-test");
     for browser in browsers {
         let mut args = vec!["test", "--headless"];
         args.extend(browser);
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir_all(&tmp)?;
         // The tests read the server's address at compile time.
-        exec(
+        let run = exec(
             command("wasm-pack", &args)
                 .current_dir(root().join("tests/wasm"))
-                .env("DEMO_SERVER_URL", server_url),
-        )?;
+                .env("DEMO_SERVER_URL", server_url)
+                .env("TMPDIR", &tmp),
+        );
+        let _ = std::fs::remove_dir_all(&tmp);
+        run?;
     }
     exec(&mut command("node", &["tests/js/api.test.mjs", server_url]))?;
     // A trap in the wasm settles the calls in flight and is survived (issue 16).
