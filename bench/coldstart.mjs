@@ -152,13 +152,16 @@ async function load(page, navigate) {
   });
 }
 
-function median(values) {
+/** Sorted copy's value at quantile p (nearest rank), as the page's figures are. */
+function quantile(values, p) {
   const s = [...values].sort((a, b) => a - b);
-  return s.length ? s[Math.floor((s.length - 1) / 2)] : null;
+  return s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))] : null;
 }
 
+const median = (values) => quantile(values, 0.5);
+
 /**
- * `loads` cold loads (and a reload after each) per variant and link, the
+ * `loads[link]` cold loads (and a reload after each) per variant, the
  * variants taking turns (rotated each round, so none always goes first).
  */
 export async function coldStart(browser, { pkg, bench, upstream, loads }) {
@@ -170,7 +173,7 @@ export async function coldStart(browser, { pkg, bench, upstream, loads }) {
   try {
     for (const [link, conditions] of Object.entries(links)) {
       const names = Object.keys(VARIANTS);
-      for (let round = 0; round < loads; round++) {
+      for (let round = 0; round < loads[link]; round++) {
         const order = names.map((_, i) => names[(i + round) % names.length]);
         for (const variant of order) {
           const context = await browser.newContext();
@@ -200,6 +203,7 @@ export async function coldStart(browser, { pkg, bench, upstream, loads }) {
     for (const [variant, { cold, warm }] of Object.entries(byVariant)) {
       const of = (list) => ({
         reply: median(list.map((x) => x.reply)),
+        quartiles: [0.25, 0.75].map((p) => quantile(list.map((x) => x.reply), p)),
         replies: list.map((x) => x.reply),
         transferred: median(list.map((x) => x.transferred)),
         instantiate: list[0].wasm ? median(list.map((x) => x.wasm.instantiate)) : null,

@@ -556,6 +556,11 @@ function tailGoals(runs, pushGoal) {
   }
 }
 
+/** How many loads each link had (a number in results from before loads were per link). */
+function loadsText(loads) {
+  return typeof loads === "number" ? `${loads} loads` : Object.entries(loads).map(([link, n]) => `${n} loads (${link})`).join(", ");
+}
+
 /** Cold start: navigation → first reply, cold and warm, loopback and slow 4G. */
 function coldStartSection(c, pushGoal) {
   const V = { ours: "grpc-web-abort", "ours+preload": "grpc-web-abort + preload", connect: "Connect-ES" };
@@ -563,7 +568,12 @@ function coldStartSection(c, pushGoal) {
   for (const [link, byVariant] of Object.entries(c.links)) {
     for (const load of ["cold", "warm"]) {
       const t = (v) => byVariant[v]?.[load].reply;
-      rows.push([link, load, f(t("ours"), 0), f(t("ours+preload"), 0), f(t("connect"), 0), ratio(t("ours"), t("connect")), `**${ratio(t("ours+preload"), t("connect"))}**`]);
+      // The middle half of the loads beside the median (older results have no quartiles).
+      const cell = (v) => {
+        const q = byVariant[v]?.[load].quartiles;
+        return `${f(t(v), 0)}${q ? ` (${f(q[0], 0)}–${f(q[1], 0)})` : ""}`;
+      };
+      rows.push([link, load, cell("ours"), cell("ours+preload"), cell("connect"), ratio(t("ours"), t("connect")), `**${ratio(t("ours+preload"), t("connect"))}**`]);
     }
   }
   const slow = c.links["slow 4G"];
@@ -588,7 +598,7 @@ function coldStartSection(c, pushGoal) {
 
 Navigation → the first unary \`SayHello\`'s reply (the page's
 \`performance.now()\` when the reply is in hand: from navigation start),
-median of ${c.loads} loads per cell. Each client is a tiny app bundled and
+median of ${loadsText(c.loads)} per cell. Each client is a tiny app bundled and
 minified by esbuild as an app's build would bundle it (\`bench/coldstart.mjs\`):
 ours is its JS (${size("/assets/ours.js")} gzip) and the \`.wasm\` beside it
 (${size("/assets/grpc_web_abort_bg.wasm")} gzip), which the runtime fetches when the first call needs it;
@@ -604,7 +614,9 @@ ${(c.conditions.downloadThroughput * 8 / 1e6).toFixed(1)} Mbit/s down, ${(c.cond
 so the module downloads alongside the JS instead of after it (docs/javascript.md, Start-up).
 The runtime compiles while it downloads (\`WebAssembly.${apis || "–"}\`, seen on every load).
 
-ms, median:
+ms, median (and quartiles: the middle half of the loads; on loopback a
+reload's own navigation varies by tens of ms for both clients alike, hence
+more loads there):
 
 ${table(["link", "load", V.ours, V["ours+preload"], V.connect, "ours/Connect-ES", "ours + preload/Connect-ES"], rows)}
 

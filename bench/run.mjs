@@ -98,8 +98,8 @@ const CLIENTS = ["ours", "connect"];
 
 // Full run vs --quick: the same code paths, tiny counts.
 const COUNTS = quick
-  ? { warmup: 3, rounds: 2, unary: 5, tput: 64, stream: 20, cancel: 3, deadlines: [[50, 1], [200, 1]], memory: [10, 100], listeners: [10, 3], coldLoads: 1, bursts: 1 }
-  : { warmup: 50, rounds: 5, unary: 200, tput: 1000, stream: 2000, cancel: 200, deadlines: [[50, 50], [200, 50], [1000, 20]], memory: [100, 10_000], listeners: [1000, 100], coldLoads: 9, bursts: 4 };
+  ? { warmup: 3, rounds: 2, unary: 5, tput: 64, stream: 20, cancel: 3, deadlines: [[50, 1], [200, 1]], memory: [10, 100], listeners: [10, 3], coldLoads: { loopback: 1, "slow 4G": 1 }, bursts: 1 }
+  : { warmup: 50, rounds: 5, unary: 200, tput: 1000, stream: 2000, cancel: 200, deadlines: [[50, 50], [200, 50], [1000, 20]], memory: [100, 10_000], listeners: [1000, 100], coldLoads: { loopback: 27, "slow 4G": 9 }, bursts: 4 };
 
 const INDEX = `<!doctype html><meta charset="utf-8"><title>bench</title>
 <script type="module">
