@@ -184,7 +184,7 @@ impl Schema {
         self.methods.iter().find(|(p, _)| p == path).map(|(_, m)| m)
     }
 
-    #[cfg(test)]
+    #[cfg(all(test, not(target_arch = "wasm32")))]
     pub fn message(&self, full_name: &str) -> Option<usize> {
         self.messages.iter().position(|m| m.full_name == full_name)
     }
@@ -579,7 +579,8 @@ fn wkt(full_name: &str) -> Option<Wkt> {
     })
 }
 
-#[cfg(test)]
+// Host only: they compile protos from files.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 
