@@ -28,6 +28,7 @@ export function startCalls(page, id, { method, request, timeoutMs, breakAfter, c
           call.outcome = "OK";
         } catch (error) {
           call.outcome = error?.codeName ?? String(error);
+          call.message = error?.message; // for a failing test's report
           call.causeIsReason = error?.cause === controller.signal.reason;
         }
         return call.outcome;

@@ -160,7 +160,7 @@ describe("through cargo xtask cluster", { timeout: 120_000 }, () => {
   const streamStates = (id, count) =>
     page.evaluate(({ id, count }) => {
       const calls = Array.from({ length: count }, (_, i) => window.calls[`${id}${i}`]);
-      return calls.map((c) => ({ outcome: c.outcome, received: c.received }));
+      return calls.map((c) => ({ outcome: c.outcome, message: c.message, received: c.received }));
     }, { id, count });
 
   /** New calls succeed: `count` unary calls through the cluster, all OK. */
@@ -195,8 +195,9 @@ describe("through cargo xtask cluster", { timeout: 120_000 }, () => {
       (s) => s.filter((x) => x.outcome !== null).length >= onStopped,
       { withinMs: 10_000 },
     );
-    const ended = states.filter((s) => s.outcome !== null).map((s) => s.outcome);
-    assert.deepEqual(ended, Array(onStopped).fill("UNAVAILABLE"));
+    const ended = states.filter((s) => s.outcome !== null);
+    const why = ended.map((s) => `${s.outcome}: ${s.message}`).join("; ");
+    assert.deepEqual(ended.map((s) => s.outcome), Array(onStopped).fill("UNAVAILABLE"), `the streams that ended: ${why}`);
     assert.equal(await openStreamsFlow(id, states), n - onStopped);
     await newCallsSucceed(`after-${id}`);
     t.diagnostic(`${onStopped} streams on the ${tiers[0].role} sent ${signal}, ${n - onStopped} on the others`);
