@@ -77,13 +77,6 @@ impl AbortOnDrop {
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
-        // Not again once the call's signal has aborted the fetch: Chromium
-        // makes the `DOMException` before it sees that the signal is
-        // aborted already, about 30 µs of the page's main thread per
-        // aborted call, for nothing (issue 17).
-        if self.0.signal().aborted() {
-            return;
-        }
         // Without a reason, so each abort makes its own `DOMException`
         // (a cost on every call). One reason made once and shared by every
         // call's abort was tried (issue 17): WebKit then left an aborted

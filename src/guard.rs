@@ -9,14 +9,14 @@
 //! timer needs no such care: its task runs only our code, and the abort
 //! follows in that task's own microtasks.
 use std::{
-    cell::RefCell,
+    cell::{Cell, RefCell},
     future::Future,
     pin::Pin,
     rc::Rc,
     task::{Context, Poll, Waker},
 };
 
-use wasm_bindgen::{JsCast, JsValue, closure::Closure};
+use wasm_bindgen::{JsCast, closure::Closure};
 use web_sys::{AbortController, AbortSignal};
 
 use crate::{
@@ -39,23 +39,19 @@ pub(crate) struct Guard {
 /// What the signal's listener shares with the call's polls.
 #[derive(Default)]
 struct Trip {
-    /// The signal's reason, once it has aborted.
-    fired: RefCell<Option<JsValue>>,
+    fired: Cell<bool>,
     waker: RefCell<Option<Waker>>,
     fetch: RefCell<Option<AbortController>>,
 }
 
 impl Trip {
-    /// The fetch is aborted with the signal's own reason: `abort()` without
-    /// one makes a fresh `DOMException`, whose stack trace, taken under the
-    /// wasm's frames, cost more than the rest of the abort (issue 17).
-    fn fire(&self, reason: JsValue) {
+    fn fire(&self) {
+        self.fired.set(true);
         // Taken out first: what `abort()` and `wake()` run may come back here.
         let fetch = self.fetch.borrow().clone();
         if let Some(fetch) = fetch {
-            fetch.abort_with_reason(&reason);
+            fetch.abort();
         }
-        *self.fired.borrow_mut() = Some(reason);
         let waker = self.waker.borrow_mut().take();
         if let Some(waker) = waker {
             waker.wake();
@@ -63,10 +59,10 @@ impl Trip {
     }
 
     fn link(&self, fetch: &AbortController) {
-        let fired = self.fired.borrow().clone();
-        match fired {
-            Some(reason) => fetch.abort_with_reason(&reason),
-            None => *self.fetch.borrow_mut() = Some(fetch.clone()),
+        if self.fired.get() {
+            fetch.abort();
+        } else {
+            *self.fetch.borrow_mut() = Some(fetch.clone());
         }
     }
 }
@@ -75,8 +71,8 @@ impl Guard {
     pub fn new(signal: Option<AbortSignal>, deadline: Option<Deadline>) -> Self {
         let trip = Rc::new(Trip::default());
         let listener = signal.as_ref().map(|signal| {
-            let (trip, own) = (trip.clone(), signal.clone());
-            let listener = Closure::<dyn FnMut()>::new(move || trip.fire(own.reason()));
+            let trip = trip.clone();
+            let listener = Closure::<dyn FnMut()>::new(move || trip.fire());
             // Cannot fail: `signal` is an EventTarget and the callback a function.
             let _ =
                 signal.add_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());

@@ -62,9 +62,6 @@ export interface CallOptions {
    * What sends the request instead of the global `fetch` (called with a
    * `Request`), e.g. `createTestTransport(...).fetch` from
    * `grpc-web-abort/testing`, or a wrapper that instruments the network.
-   * The request's `signal` aborts with the call's signal's reason, or with
-   * an `AbortError` once the call is over (the response need not be read
-   * further).
    */
   fetch?: (request: Request) => Promise<Response>;
 }

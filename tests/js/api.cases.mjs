@@ -184,27 +184,6 @@ export async function run(base, peer) {
     await settled(base, before, { [HELLO]: { started: 1, Canceled: 1 } });
   });
 
-  test("a custom fetch's request is aborted with the caller's reason; once a call is over, with an AbortError", async () => {
-    const before = await scrape(base);
-    const requests = [];
-    const fetchSpy = (request) => {
-      requests.push(request);
-      return fetch(request);
-    };
-    const client = new GreeterClient(base, { fetch: fetchSpy });
-    const controller = new AbortController();
-    const reason = new Error("user left");
-    const call = rejects(client.sayHello({ name: "x", delayMs: 5000 }, { signal: controller.signal }));
-    await arrived(base, before, HELLO);
-    controller.abort(reason);
-    assert((await call).cause === reason, "cause is the abort reason");
-    assert(requests[0].signal.aborted && requests[0].signal.reason === reason, `the fetch's abort reason: ${requests[0].signal.reason}`);
-    await client.sayHello({ name: "y" });
-    const over = requests[1].signal.reason;
-    assert(requests[1].signal.aborted && over instanceof DOMException && over.name === "AbortError", `a finished call's fetch: ${over}`);
-    await settled(base, before, { [HELLO]: { started: 2, Canceled: 1, OK: 1 } });
-  });
-
   test("for await + break cancels the stream without an error", async () => {
     const before = await scrape(base);
     const seen = [];
