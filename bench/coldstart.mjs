@@ -12,6 +12,8 @@ import http from "node:http";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 
+import { median, quantile } from "./quantile.mjs";
+
 const SLOW_4G = { offline: false, latency: 150, downloadThroughput: 1_600_000 / 8, uploadThroughput: 750_000 / 8 };
 const WASM = "grpc_web_abort_bg.wasm";
 
@@ -151,14 +153,6 @@ async function load(page, navigate) {
     };
   });
 }
-
-/** Sorted copy's value at quantile p (nearest rank), as the page's figures are. */
-function quantile(values, p) {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))] : null;
-}
-
-const median = (values) => quantile(values, 0.5);
 
 /**
  * `loads[link]` cold loads (and a reload after each) per variant, the

@@ -9,6 +9,9 @@
 // own cancel-to-stop histogram comes from /metrics, scraped before and after.
 import * as ours from "/pkg/index.js";
 import { connectClients } from "/bench/connect.js";
+import { quantile } from "/bench/quantile.mjs";
+
+export { quantile };
 
 const base = location.origin;
 
@@ -32,13 +35,6 @@ export const longLived = new AbortController();
 const METHOD = { unary: "demo.v1.Greeter/SayHello", stream: "demo.v1.Updates/Watch", compute: "demo.v1.Work/Compute" };
 const BIG_N = 1_000_000_000_000n; // the server's MAX_N: minutes of work
 const POLL_LIMIT_MS = 10_000;
-
-/** Sorted copy's value at quantile p (nearest rank). */
-export function quantile(values, p) {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
-}
 
 export function summary(values) {
   return {

@@ -1,5 +1,7 @@
 // Renders results.json (bench/run.mjs) as BENCHMARKS.md: a table per measure,
 // ratios ours/Connect-ES, and the issue's goals, met or not.
+import { median as medianOf } from "./quantile.mjs";
+
 const f = (x, digits = 2) => (x === null || x === undefined ? "–" : x === Infinity ? "∞" : Number(x).toFixed(digits));
 const ratio = (a, b) => (a === null || b === null || !b ? "–" : `${(a / b).toFixed(2)}×`);
 const kib = (b) => (b === null ? "–" : `${(b / 1024).toFixed(1)} KiB`);
@@ -480,10 +482,8 @@ function goalRows(goals) {
   return goals.map(([goal, measured, met]) => [goal, measured, met ? "yes" : "**no**"]);
 }
 
-const median = (values) => {
-  const v = values.filter((x) => x !== null && x !== undefined).sort((a, b) => a - b);
-  return v.length ? v[Math.floor((v.length - 1) / 2)] : null;
-};
+// Of the runs that have the figure.
+const median = (values) => medianOf(values.filter((x) => x !== null && x !== undefined));
 
 /** The p99s of the last runs' cancel→stop and deadline rows: median and range, per transport. */
 function tailRunsSection(runs) {

@@ -23,6 +23,7 @@ import { render } from "./report.mjs";
 import { Monitor } from "./monitor.mjs";
 import * as stops from "./stops.mjs";
 import { bundleApp, coldStart } from "./coldstart.mjs";
+import { median } from "./quantile.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -162,6 +163,7 @@ async function openPage(browser, base) {
   const files = {
     "/bench/index.html": [INDEX, "text/html"],
     "/bench/page.mjs": [await readFile(path.join(here, "page.mjs"), "utf8"), "text/javascript"],
+    "/bench/quantile.mjs": [await readFile(path.join(here, "quantile.mjs"), "utf8"), "text/javascript"],
     "/bench/connect.js": [await readFile(path.join(args.out, "connect.js"), "utf8"), "text/javascript"],
   };
   await page.route(`${base}/bench/**`, (route) => {
@@ -192,11 +194,6 @@ async function openPage(browser, base) {
 }
 
 const call = (page, name, arg) => page.evaluate(([n, a]) => window.__bench[n](a), [name, arg]);
-
-function median(values) {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor((s.length - 1) / 2)];
-}
 
 async function speed(page) {
   const latency = { ours: [], connect: [] };
