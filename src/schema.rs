@@ -579,22 +579,26 @@ fn wkt(full_name: &str) -> Option<Wkt> {
     })
 }
 
+/// `source`, saved as `file`, compiled by protox and read as the browser
+/// gets it: for the host tests of this reader and of the codec.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) fn compile_for_tests(file: &str, source: &str) -> Schema {
+    // A directory per call: the tests run in parallel, and it goes when dropped.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(file), source).unwrap();
+    let fds = protox::compile([file], [dir.path()]).unwrap();
+    Schema::from_descriptor_set(&prost::Message::encode_to_vec(&fds)).unwrap()
+}
+
 // Host only: they compile protos from files.
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 
-    fn compile(source: &str) -> Schema {
-        // A directory per call: the tests run in parallel, and it goes when dropped.
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("t.proto"), source).unwrap();
-        let fds = protox::compile(["t.proto"], [dir.path()]).unwrap();
-        Schema::from_descriptor_set(&prost::Message::encode_to_vec(&fds)).unwrap()
-    }
-
     #[test]
     fn reads_messages_fields_enums_and_methods() {
-        let schema = compile(
+        let schema = compile_for_tests(
+            "t.proto",
             r#"syntax = "proto3";
             package acme.v1;
             import "google/protobuf/timestamp.proto";

@@ -78,12 +78,7 @@ message Reply {
 
 fn schema() -> &'static Schema {
     static SCHEMA: OnceLock<Schema> = OnceLock::new();
-    SCHEMA.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("fuzz.proto"), PROTO).unwrap();
-        let set = protox::compile(["fuzz.proto"], [dir.path()]).unwrap();
-        Schema::from_descriptor_set(&prost::Message::encode_to_vec(&set)).unwrap()
-    })
+    SCHEMA.get_or_init(|| crate::schema::compile_for_tests("fuzz.proto", PROTO))
 }
 
 fn reply() -> usize {
