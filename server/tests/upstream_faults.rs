@@ -134,3 +134,69 @@ async fn backend_that_never_answers_ends_calls_at_their_deadline() {
     .await;
     held.abort();
 }
+
+/// A proxy between the tiers whose backend is gone answers with an error
+/// page (nginx: `502 Bad Gateway`, in HTML). The frontend's callers get
+/// UNAVAILABLE naming it, as gRPC maps a 502, not the INTERNAL that
+/// decoding the page as gRPC frames gives ("invalid compression flag: 60").
+#[tokio::test]
+async fn a_proxys_502_page_is_unavailable() {
+    use hyper::{Response, body::Incoming, server::conn::http2, service::service_fn};
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+
+    let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy_addr = proxy.local_addr().unwrap();
+    let served = tokio::spawn(async move {
+        while let Ok((socket, _)) = proxy.accept().await {
+            let page = service_fn(|request: http::Request<Incoming>| async move {
+                // No health service there (UNIMPLEMENTED): the frontend takes
+                // the proxy in for as long as it is connected.
+                if request.uri().path().starts_with("/grpc.health.v1.Health/") {
+                    return Response::builder()
+                        .header("content-type", "application/grpc")
+                        .header("grpc-status", "12")
+                        .body(http_body_util::Full::default());
+                }
+                Response::builder()
+                    .status(502)
+                    .header("content-type", "text/html")
+                    .body(http_body_util::Full::new(bytes::Bytes::from_static(
+                        b"<html><head><title>502 Bad Gateway</title></head></html>\r\n",
+                    )))
+            });
+            tokio::spawn(
+                http2::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(socket), page),
+            );
+        }
+    });
+    let frontend = frontend_of(proxy_addr).await;
+    let addr = frontend.frontend.unwrap();
+    for transport in [Transport::Native, Transport::Web] {
+        let calls = [
+            (
+                "SayHello",
+                RawCall::start(transport, addr, HELLO, &hello(0), &[]).await,
+            ),
+            (
+                "Watch",
+                RawCall::start(transport, addr, WATCH, &endless_watch(), &[]).await,
+            ),
+        ];
+        for (method, call) in calls {
+            let ended = call.finish().await;
+            assert_eq!(
+                ended.code,
+                Code::Unavailable,
+                "{transport:?} {method}: {ended:?}"
+            );
+            assert!(
+                ended.message.contains("HTTP 502 Bad Gateway (text/html)"),
+                "{transport:?} {method}: {ended:?}"
+            );
+        }
+    }
+    frontend_counts_unavailable(addr, "SayHello", 2.0).await;
+    frontend_counts_unavailable(addr, "Watch", 2.0).await;
+    served.abort();
+}

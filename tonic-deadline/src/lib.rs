@@ -11,6 +11,8 @@
 //!   [`Channel`](tonic::transport::Channel) or the [`Http2Client`]), and every
 //!   call a handler makes carries its remaining deadline and is reset when
 //!   the handler's call is cancelled or ends. [`detached`] opts a call out.
+//!   A broken connection or a proxy's error page (`502 Bad Gateway`) ends an
+//!   upstream call with UNAVAILABLE, not INTERNAL.
 //! - **[`Metrics`]** (optional): go-grpc-prometheus' series in your own
 //!   `prometheus_client::Registry`, through [`Metrics::layer`]; [`OnCallLayer`] for
 //!   counting of your own; [`MetricsEndpoint`] serves a registry at
@@ -168,6 +170,7 @@ mod limit;
 mod methods;
 mod metrics;
 mod metrics_endpoint;
+mod not_grpc;
 mod on_call;
 #[cfg(feature = "opentelemetry")]
 mod otel;

@@ -16,6 +16,10 @@
 //! A call made outside any handler passes through untouched, and so does one
 //! made inside [`detached`](crate::detached) or a task of its own
 //! (`tokio::spawn`): that is how a call outlives the handler that starts it.
+//! Either way, an answer that is not gRPC (a proxy's `502 Bad Gateway` page
+//! for a backend that died) ends the call with the status gRPC's mapping
+//! of its HTTP status gives (UNAVAILABLE for 502), not tonic's INTERNAL
+//! from decoding the page as frames (`not_grpc.rs`).
 use std::{
     pin::Pin,
     task::{Context, Poll, ready},
@@ -31,7 +35,7 @@ use tower::{BoxError, Layer, Service};
 
 use crate::{
     context::{CallContext, CancelReason},
-    grpc_status,
+    grpc_status, not_grpc,
 };
 
 /// Wraps an upstream channel: `Propagate::new(channel)` or
@@ -109,7 +113,10 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let Some(ctx) = CallContext::current() else {
-            return Box::pin(async move { inner.call(req).await.map_err(Into::into) });
+            return Box::pin(async move {
+                let response = inner.call(req).await.map_err(Into::into)?;
+                Ok(not_grpc::as_grpc(response))
+            });
         };
         if ctx.token().is_cancelled() {
             let status = status_of(&ctx);
@@ -135,7 +142,7 @@ where
                 biased;
                 () = token.cancelled() => return Ok(grpc_status::trailers_only(status_of(&ctx))),
                 response = call => match response.map_err(Into::into) {
-                    Ok(response) => response,
+                    Ok(response) => not_grpc::as_grpc(response),
                     // tonic's `Channel` enforces the timeout we sent and
                     // fails with TimeoutExpired (CANCELLED to its caller):
                     // that is a deadline.
