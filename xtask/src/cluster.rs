@@ -137,6 +137,12 @@ impl Cluster {
                 ],
             )?;
         }
+        // Each of them listening before anything can call it through nginx:
+        // a frontend's first health check, sent on through nginx to a backend
+        // that did not listen yet, had nginx count that backend down
+        // (refused) and send it nothing for fail_timeout (10 s), and the
+        // tests that expect every backend to serve failed.
+        cluster.wait_for_tiers("backend")?;
         // nginx before the frontends, so that their upstream answers at once.
         cluster.spawn_nginx(
             &dir,
@@ -156,14 +162,20 @@ impl Cluster {
             }
             cluster.spawn_tier("frontend", addr, &args)?;
         }
-        // The tiers first: nginx, asked before a frontend listens, would
-        // count it down (refused) and send it nothing for fail_timeout (10 s).
-        for p in cluster.processes.iter().filter(|p| p.role != "nginx") {
-            wait_for_metrics(p.role, &p.addr)?;
-        }
+        // The frontends too, before the URL is given out: nginx, asked
+        // before a frontend listens, would count it down in the same way.
+        cluster.wait_for_tiers("frontend")?;
         wait_for_https(&cluster.url)?;
         cluster.write_json()?;
         Ok(cluster)
+    }
+
+    /// Waits until every tier of `role` answers on its address.
+    fn wait_for_tiers(&self, role: &str) -> anyhow::Result<()> {
+        for p in self.processes.iter().filter(|p| p.role == role) {
+            wait_for_metrics(p.role, &p.addr)?;
+        }
+        Ok(())
     }
 
     fn spawn_nginx(
