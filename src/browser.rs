@@ -47,12 +47,12 @@ pub(crate) fn post(
     body: &[u8],
     fetch: Option<&js_sys::Function>,
 ) -> Result<(JsFuture, AbortOnDrop), JsValue> {
-    let abort = AbortOnDrop(AbortController::new()?);
+    let controller = AbortController::new()?;
     let init = RequestInit::new();
     init.set_method("POST");
     init.set_headers(headers);
     init.set_body(&Uint8Array::from(body));
-    init.set_signal(Some(&abort.0.signal()));
+    init.set_signal(Some(&controller.signal()));
     let request = web_sys::Request::new_with_str_and_init(url, &init)?;
     let response = match fetch {
         // What it throws or returns goes the way of a fetch's rejection or result.
@@ -62,16 +62,29 @@ pub(crate) fn post(
         },
         None => global_fetch(&request),
     };
+    let abort = AbortOnDrop {
+        controller,
+        _request: request,
+    };
     Ok((JsFuture::from(response), abort))
 }
 
 /// Aborts its fetch when dropped (a no-op once the response has been read).
-pub(crate) struct AbortOnDrop(AbortController);
+pub(crate) struct AbortOnDrop {
+    controller: AbortController,
+    /// Held for as long as the call: the fetch's own signal follows this
+    /// `Request`'s, which follows the controller's, and WebKit holds a
+    /// following signal weakly. Once the `Request` was collected, an abort
+    /// no longer reached the fetch: 10 of 100 aborted fetches (WebKitGTK
+    /// 2.50, GC pressure while each was pending) went on to the server's
+    /// reply, none with the `Request` held.
+    _request: web_sys::Request,
+}
 
 impl AbortOnDrop {
     /// The fetch's controller, for the call's guard to abort it first.
     pub fn controller(&self) -> &AbortController {
-        &self.0
+        &self.controller
     }
 }
 
@@ -81,8 +94,10 @@ impl Drop for AbortOnDrop {
         // (a cost on every call). One reason made once and shared by every
         // call's abort was tried (issue 17): WebKit then left an aborted
         // call's fetch open now and then (2 of 27 WebKit runs had the
-        // server still serving it; 0 of 14 without).
-        self.0.abort();
+        // server still serving it; 0 of 14 without). That was probably the
+        // collected `Request` above, which loses plain aborts alike; the
+        // reason was not tried again.
+        self.controller.abort();
     }
 }
 
