@@ -120,9 +120,13 @@ impl Cluster {
             processes: Vec::new(),
         };
 
-        let backends = free_addrs(options.backends)?;
-        let frontends = free_addrs(options.frontends)?;
-        let nginx_to_backends = free_addrs(1)?.remove(0);
+        // All in one call: ports chosen by separate calls could repeat (one
+        // call's ports are free again once it returns), and a frontend was
+        // once given a backend's port (`cannot listen`).
+        let mut addrs = free_addrs(options.backends + options.frontends + 1)?;
+        let nginx_to_backends = addrs.pop().expect("one address per process and nginx");
+        let frontends = addrs.split_off(options.backends);
+        let backends = addrs;
         for addr in &backends {
             cluster.spawn_tier(
                 "backend",
