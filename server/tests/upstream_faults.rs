@@ -135,34 +135,27 @@ async fn backend_that_never_answers_ends_calls_at_their_deadline() {
     held.abort();
 }
 
-/// A proxy between the tiers whose backend is gone answers with an error
-/// page (nginx: `502 Bad Gateway`, in HTML). The frontend's callers get
-/// UNAVAILABLE naming it, as gRPC maps a 502, not the INTERNAL that
-/// decoding the page as gRPC frames gives ("invalid compression flag: 60").
-#[tokio::test]
-async fn a_proxys_502_page_is_unavailable() {
-    use hyper::{Response, body::Incoming, server::conn::http2, service::service_fn};
+/// A fake upstream on h2c that answers every call with `answer()`; it has
+/// no health service (UNIMPLEMENTED), so the frontend takes it in for as
+/// long as it is connected.
+async fn fake_upstream(
+    answer: fn() -> http::Response<http_body_util::Full<bytes::Bytes>>,
+) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    use hyper::{body::Incoming, server::conn::http2, service::service_fn};
     use hyper_util::rt::{TokioExecutor, TokioIo};
 
-    let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let proxy_addr = proxy.local_addr().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
     let served = tokio::spawn(async move {
-        while let Ok((socket, _)) = proxy.accept().await {
-            let page = service_fn(|request: http::Request<Incoming>| async move {
-                // No health service there (UNIMPLEMENTED): the frontend takes
-                // the proxy in for as long as it is connected.
+        while let Ok((socket, _)) = listener.accept().await {
+            let page = service_fn(move |request: http::Request<Incoming>| async move {
                 if request.uri().path().starts_with("/grpc.health.v1.Health/") {
-                    return Response::builder()
+                    return http::Response::builder()
                         .header("content-type", "application/grpc")
                         .header("grpc-status", "12")
                         .body(http_body_util::Full::default());
                 }
-                Response::builder()
-                    .status(502)
-                    .header("content-type", "text/html")
-                    .body(http_body_util::Full::new(bytes::Bytes::from_static(
-                        b"<html><head><title>502 Bad Gateway</title></head></html>\r\n",
-                    )))
+                Ok::<_, http::Error>(answer())
             });
             tokio::spawn(
                 http2::Builder::new(TokioExecutor::new())
@@ -170,8 +163,15 @@ async fn a_proxys_502_page_is_unavailable() {
             );
         }
     });
-    let frontend = frontend_of(proxy_addr).await;
-    let addr = frontend.frontend.unwrap();
+    (addr, served)
+}
+
+/// Calls `SayHello` and `Watch` on `addr` natively and over gRPC-Web, and
+/// hands each outcome to `check`.
+async fn each_call_ends(
+    addr: std::net::SocketAddr,
+    check: impl Fn(&str, support::raw_call::Outcome),
+) {
     for transport in [Transport::Native, Transport::Web] {
         let calls = [
             (
@@ -184,19 +184,63 @@ async fn a_proxys_502_page_is_unavailable() {
             ),
         ];
         for (method, call) in calls {
-            let ended = call.finish().await;
-            assert_eq!(
-                ended.code,
-                Code::Unavailable,
-                "{transport:?} {method}: {ended:?}"
-            );
-            assert!(
-                ended.message.contains("HTTP 502 Bad Gateway (text/html)"),
-                "{transport:?} {method}: {ended:?}"
-            );
+            check(&format!("{transport:?} {method}"), call.finish().await);
         }
     }
+}
+
+/// A proxy between the tiers whose backend is gone answers with an error
+/// page (nginx: `502 Bad Gateway`, in HTML). The frontend's callers get
+/// UNAVAILABLE naming it, as gRPC maps a 502, not the INTERNAL that
+/// decoding the page as gRPC frames gives ("invalid compression flag: 60").
+#[tokio::test]
+async fn a_proxys_502_page_is_unavailable() {
+    let (upstream, served) = fake_upstream(|| {
+        http::Response::builder()
+            .status(502)
+            .header("content-type", "text/html")
+            .body(http_body_util::Full::new(bytes::Bytes::from_static(
+                b"<html><head><title>502 Bad Gateway</title></head></html>\r\n",
+            )))
+            .unwrap()
+    })
+    .await;
+    let frontend = frontend_of(upstream).await;
+    let addr = frontend.frontend.unwrap();
+    each_call_ends(addr, |call, ended| {
+        assert_eq!(ended.code, Code::Unavailable, "{call}: {ended:?}");
+        assert!(
+            ended.message.contains("HTTP 502 Bad Gateway (text/html)"),
+            "{call}: {ended:?}"
+        );
+    })
+    .await;
     frontend_counts_unavailable(addr, "SayHello", 2.0).await;
     frontend_counts_unavailable(addr, "Watch", 2.0).await;
+    served.abort();
+}
+
+/// An upstream whose gRPC reply does not decode (a length and body that
+/// are no gRPC frame): the frontend's callers get its INTERNAL as a
+/// status, not a reset stream, although tonic's status carries the
+/// upstream's headers (its `content-length`) as metadata.
+#[tokio::test]
+async fn an_upstream_reply_that_does_not_decode_is_internal() {
+    let (upstream, served) = fake_upstream(|| {
+        http::Response::builder()
+            .header("content-type", "application/grpc")
+            .header("content-length", "5")
+            .body(http_body_util::Full::new(bytes::Bytes::from_static(
+                b"hello",
+            )))
+            .unwrap()
+    })
+    .await;
+    let frontend = frontend_of(upstream).await;
+    let addr = frontend.frontend.unwrap();
+    each_call_ends(addr, |call, ended| {
+        assert_eq!(ended.code, Code::Internal, "{call}: {ended:?}");
+    })
+    .await;
     served.abort();
 }

@@ -1,4 +1,5 @@
-//! An upstream answer that is not gRPC, read as the status gRPC gives it.
+//! An upstream answer that is not gRPC, read as the status gRPC gives it;
+//! and a gRPC answer's headers that must not travel on with its errors.
 //!
 //! A proxy between the tiers (nginx's `grpc_pass`, a load balancer) answers
 //! for a backend that has died or cannot be reached with an HTTP error and
@@ -16,13 +17,27 @@ use crate::grpc_status;
 
 /// `response` as it is if it is gRPC (a `grpc-status` in its headers, or
 /// HTTP 200 with a gRPC content type), else a trailers-only response with
-/// the status its HTTP status maps to.
-pub(crate) fn as_grpc(response: Response<Body>) -> Response<Body> {
-    match status_of(response.status(), response.headers()) {
-        Some(status) => grpc_status::trailers_only(status),
-        None => response,
+/// the status its HTTP status maps to. Either way without the headers that
+/// describe the upstream's HTTP body rather than the call
+/// ([`BODY_HEADERS`]).
+pub(crate) fn as_grpc(mut response: Response<Body>) -> Response<Body> {
+    if let Some(status) = status_of(response.status(), response.headers()) {
+        return grpc_status::trailers_only(status);
     }
+    for name in BODY_HEADERS {
+        response.headers_mut().remove(name);
+    }
+    response
 }
+
+/// tonic copies a response's headers into the metadata of the error a
+/// reply that fails to decode ends with, and a handler that returns that
+/// error (`upstream.call().await?`) sends them as its own. Its answer has
+/// no body, so an upstream's `content-length` made it malformed (HTTP/2
+/// resets it: PROTOCOL_ERROR), and a `content-encoding` would have the
+/// browser decode a body that is not there.
+const BODY_HEADERS: [http::HeaderName; 2] =
+    [http::header::CONTENT_LENGTH, http::header::CONTENT_ENCODING];
 
 /// The status for an answer that is not gRPC; `None` for one that is.
 fn status_of(http: StatusCode, headers: &HeaderMap) -> Option<Status> {

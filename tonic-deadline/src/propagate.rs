@@ -19,7 +19,9 @@
 //! Either way, an answer that is not gRPC (a proxy's `502 Bad Gateway` page
 //! for a backend that died) ends the call with the status gRPC's mapping
 //! of its HTTP status gives (UNAVAILABLE for 502), not tonic's INTERNAL
-//! from decoding the page as frames (`not_grpc.rs`).
+//! from decoding the page as frames; and an upstream's `content-length`
+//! does not reach the metadata of an error its reply fails with, where it
+//! would make the handler's own answer malformed (`not_grpc.rs`).
 use std::{
     pin::Pin,
     task::{Context, Poll, ready},
