@@ -9,7 +9,9 @@ use bytes::Bytes;
 use http_body::{Body, Frame};
 use tonic::Status;
 
-use crate::{channel::status_of, guard::Guard, unshared::Unshared};
+use crate::{
+    channel::status_of, guard::Guard, readable_status::unreadable_status, unshared::Unshared,
+};
 
 /// A response body that ends early when its call's guard fires. Dropping the
 /// inner body (the fetch's) aborts the `fetch`.
@@ -45,7 +47,14 @@ where
             *live = None;
             return Poll::Ready(Some(Err(failure.into())));
         }
-        let frame = ready!(Pin::new(body).poll_frame(cx)).map(|f| f.map_err(status_of));
+        let mut frame = ready!(Pin::new(body).poll_frame(cx)).map(|f| f.map_err(status_of));
+        let unreadable = frame.as_ref().and_then(|f| f.as_ref().ok()?.trailers_ref());
+        if let Some(status) = unreadable.and_then(unreadable_status) {
+            // tonic would panic reading these trailers (`readable_status.rs`).
+            let mut trailers = http::HeaderMap::new();
+            status.add_header(&mut trailers).ok();
+            frame = Some(Ok(Frame::trailers(trailers)));
+        }
         if frame.is_none() {
             // Done: release the signal's listener and the timer now.
             *live = None;

@@ -21,6 +21,7 @@ use crate::{
     fetch::{Fetch, ReceiveLimit},
     frames::DEFAULT_MAX_RECEIVE,
     guard::Guard,
+    readable_status::unreadable_status,
 };
 
 /// The transport under a default [`Channel`]: tonic-web's gRPC-Web framing
@@ -130,7 +131,10 @@ where
         fetch.as_mut().poll(cx).map_err(status_of)
     })
     .await?;
-    // On the error path above `fetch` is dropped here, which aborts the request.
+    // On the error paths `fetch` or `response` is dropped here, which aborts the request.
+    if let Some(status) = unreadable_status(response.headers()) {
+        return Err(status);
+    }
     Ok(response.map(|body| GuardedBody::new(body, guard)))
 }
 

@@ -47,6 +47,7 @@ mod frames;
 mod guard;
 mod navigation;
 mod raw_codec;
+mod readable_status;
 mod request_ext;
 #[cfg(feature = "js-api")]
 mod schema;

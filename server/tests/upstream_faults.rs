@@ -135,11 +135,13 @@ async fn backend_that_never_answers_ends_calls_at_their_deadline() {
     held.abort();
 }
 
-/// A fake upstream on h2c that answers every call with `answer()`; it has
-/// no health service (UNIMPLEMENTED), so the frontend takes it in for as
-/// long as it is connected.
+/// A fake upstream on h2c that answers every call with `answer()`, its
+/// health checks too if `health`; else it has no health service
+/// (UNIMPLEMENTED), so the frontend takes it in for as long as it is
+/// connected.
 async fn fake_upstream(
-    answer: fn() -> http::Response<http_body_util::Full<bytes::Bytes>>,
+    answer: fn() -> http::Response<Reply>,
+    health: bool,
 ) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
     use hyper::{body::Incoming, server::conn::http2, service::service_fn};
     use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -149,11 +151,11 @@ async fn fake_upstream(
     let served = tokio::spawn(async move {
         while let Ok((socket, _)) = listener.accept().await {
             let page = service_fn(move |request: http::Request<Incoming>| async move {
-                if request.uri().path().starts_with("/grpc.health.v1.Health/") {
+                if !health && request.uri().path().starts_with("/grpc.health.v1.Health/") {
                     return http::Response::builder()
                         .header("content-type", "application/grpc")
                         .header("grpc-status", "12")
-                        .body(http_body_util::Full::default());
+                        .body(reply(b""));
                 }
                 Ok::<_, http::Error>(answer())
             });
@@ -164,6 +166,15 @@ async fn fake_upstream(
         }
     });
     (addr, served)
+}
+
+/// What a fake upstream answers with.
+type Reply = http_body_util::combinators::BoxBody<bytes::Bytes, std::convert::Infallible>;
+
+/// A reply body of just `bytes`.
+fn reply(bytes: &'static [u8]) -> Reply {
+    use http_body_util::BodyExt;
+    http_body_util::Full::new(bytes::Bytes::from_static(bytes)).boxed()
 }
 
 /// Calls `SayHello` and `Watch` on `addr` natively and over gRPC-Web, and
@@ -195,15 +206,18 @@ async fn each_call_ends(
 /// decoding the page as gRPC frames gives ("invalid compression flag: 60").
 #[tokio::test]
 async fn a_proxys_502_page_is_unavailable() {
-    let (upstream, served) = fake_upstream(|| {
-        http::Response::builder()
-            .status(502)
-            .header("content-type", "text/html")
-            .body(http_body_util::Full::new(bytes::Bytes::from_static(
-                b"<html><head><title>502 Bad Gateway</title></head></html>\r\n",
-            )))
-            .unwrap()
-    })
+    let (upstream, served) = fake_upstream(
+        || {
+            http::Response::builder()
+                .status(502)
+                .header("content-type", "text/html")
+                .body(reply(
+                    b"<html><head><title>502 Bad Gateway</title></head></html>\r\n",
+                ))
+                .unwrap()
+        },
+        false,
+    )
     .await;
     let frontend = frontend_of(upstream).await;
     let addr = frontend.frontend.unwrap();
@@ -226,15 +240,16 @@ async fn a_proxys_502_page_is_unavailable() {
 /// upstream's headers (its `content-length`) as metadata.
 #[tokio::test]
 async fn an_upstream_reply_that_does_not_decode_is_internal() {
-    let (upstream, served) = fake_upstream(|| {
-        http::Response::builder()
-            .header("content-type", "application/grpc")
-            .header("content-length", "5")
-            .body(http_body_util::Full::new(bytes::Bytes::from_static(
-                b"hello",
-            )))
-            .unwrap()
-    })
+    let (upstream, served) = fake_upstream(
+        || {
+            http::Response::builder()
+                .header("content-type", "application/grpc")
+                .header("content-length", "5")
+                .body(reply(b"hello"))
+                .unwrap()
+        },
+        false,
+    )
     .await;
     let frontend = frontend_of(upstream).await;
     let addr = frontend.frontend.unwrap();
@@ -243,4 +258,76 @@ async fn an_upstream_reply_that_does_not_decode_is_internal() {
     })
     .await;
     served.abort();
+}
+
+/// An upstream whose error's `grpc-status-details-bin` is not base64, in a
+/// trailers-only answer and in the trailers after a body alike, to calls
+/// and to the frontend's health checks: tonic's client panics reading it
+/// (`Status::from_header_map`'s `expect`), which took the frontend's
+/// handler down (or, built with `panic = "abort"` as the demo's release
+/// build is, the whole frontend). Its callers get INTERNAL naming the
+/// upstream's own status, and nothing in this process panics.
+#[tokio::test]
+async fn an_upstreams_malformed_status_details_are_internal() {
+    static PANICS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let before = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if info.to_string().contains("base64") {
+            PANICS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        before(info);
+    }));
+    fn trailers_only() -> http::Response<Reply> {
+        http::Response::builder()
+            .header("content-type", "application/grpc")
+            .header("grpc-status", "5")
+            .header("grpc-message", "no%20such thing")
+            .header("grpc-status-details-bin", "!!!")
+            .body(reply(b""))
+            .unwrap()
+    }
+    fn in_trailers() -> http::Response<Reply> {
+        use http_body_util::BodyExt;
+        let mut trailers = http::HeaderMap::new();
+        trailers.insert("grpc-status", "5".parse().unwrap());
+        trailers.insert("grpc-message", "no%20such thing".parse().unwrap());
+        trailers.insert("grpc-status-details-bin", "!!!".parse().unwrap());
+        http::Response::builder()
+            .header("content-type", "application/grpc")
+            .body(
+                http_body_util::Empty::new()
+                    .with_trailers(async move { Some(Ok(trailers)) })
+                    .boxed(),
+            )
+            .unwrap()
+    }
+    for answer in [trailers_only as fn() -> _, in_trailers] {
+        let (upstream, served) = fake_upstream(answer, false).await;
+        let frontend = frontend_of(upstream).await;
+        let addr = frontend.frontend.unwrap();
+        each_call_ends(addr, |call, ended| {
+            assert_eq!(ended.code, Code::Internal, "{call}: {ended:?}");
+            assert!(
+                ended
+                    .message
+                    .contains("grpc-status-details-bin is malformed")
+                    && ended.message.contains("NotFound: no such thing"),
+                "{call}: {ended:?}"
+            );
+        })
+        .await;
+        served.abort();
+
+        // Its health checks answered so too: it is not taken in, and the
+        // frontend goes on.
+        let (upstream, served) = fake_upstream(answer, true).await;
+        let frontend = frontend_of(upstream).await;
+        let addr = frontend.frontend.unwrap();
+        each_call_ends(addr, |call, ended| {
+            assert_eq!(ended.code, Code::Unavailable, "{call}: {ended:?}");
+        })
+        .await;
+        served.abort();
+    }
+    assert_eq!(PANICS.load(std::sync::atomic::Ordering::SeqCst), 0);
 }

@@ -35,7 +35,10 @@ use tonic_health::pb::{
 };
 use tower::discover::Change;
 
-use crate::endpoint::{Endpoint, Keepalive, Loaded};
+use crate::{
+    endpoint::{Endpoint, Keepalive, Loaded},
+    propagate::Propagate,
+};
 
 /// The first wait before connecting to a backend again; it doubles up to
 /// the refresh period, or `MAX_RETRY` if that is sooner.
@@ -292,7 +295,10 @@ impl Watcher {
             };
         self.connected.insert(self.addr, &endpoint);
         self.serving.insert(self.addr, &endpoint);
-        let mut health = HealthClient::new(endpoint.clone());
+        // Through `Propagate` (outside any handler it only makes the answer
+        // fit: `upstream_answer.rs`): a health answer tonic cannot read
+        // would panic this task, leaving the backend counted as serving.
+        let mut health = HealthClient::new(Propagate::new(endpoint.clone()));
         let mut closed = closed;
         let mut served = true;
         loop {

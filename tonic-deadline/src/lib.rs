@@ -12,7 +12,9 @@
 //!   call a handler makes carries its remaining deadline and is reset when
 //!   the handler's call is cancelled or ends. [`detached`] opts a call out.
 //!   A broken connection or a proxy's error page (`502 Bad Gateway`) ends an
-//!   upstream call with UNAVAILABLE, not INTERNAL.
+//!   upstream call with UNAVAILABLE, not INTERNAL; a status whose
+//!   `grpc-status-details-bin` is not base64 (tonic's client panics on it)
+//!   with INTERNAL.
 //! - **[`Metrics`]** (optional): go-grpc-prometheus' series in your own
 //!   `prometheus_client::Registry`, through [`Metrics::layer`]; [`OnCallLayer`] for
 //!   counting of your own; [`MetricsEndpoint`] serves a registry at
@@ -170,7 +172,6 @@ mod limit;
 mod methods;
 mod metrics;
 mod metrics_endpoint;
-mod not_grpc;
 mod on_call;
 #[cfg(feature = "opentelemetry")]
 mod otel;
@@ -178,6 +179,7 @@ mod propagate;
 mod request_body;
 mod shutdown;
 mod upstream;
+mod upstream_answer;
 mod windows;
 
 pub use balance::{Balanced, DEFAULT_REFRESH};

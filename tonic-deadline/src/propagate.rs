@@ -21,7 +21,7 @@
 //! of its HTTP status gives (UNAVAILABLE for 502), not tonic's INTERNAL
 //! from decoding the page as frames; and an upstream's `content-length`
 //! does not reach the metadata of an error its reply fails with, where it
-//! would make the handler's own answer malformed (`not_grpc.rs`).
+//! would make the handler's own answer malformed (`upstream_answer.rs`).
 use std::{
     pin::Pin,
     task::{Context, Poll, ready},
@@ -37,7 +37,7 @@ use tower::{BoxError, Layer, Service};
 
 use crate::{
     context::{CallContext, CancelReason},
-    grpc_status, not_grpc,
+    grpc_status, upstream_answer,
 };
 
 /// Wraps an upstream channel: `Propagate::new(channel)` or
@@ -117,7 +117,7 @@ where
         let Some(ctx) = CallContext::current() else {
             return Box::pin(async move {
                 let response = inner.call(req).await.map_err(Into::into)?;
-                Ok(not_grpc::as_grpc(response))
+                Ok(upstream_answer::as_grpc(response))
             });
         };
         if ctx.token().is_cancelled() {
@@ -144,7 +144,7 @@ where
                 biased;
                 () = token.cancelled() => return Ok(grpc_status::trailers_only(status_of(&ctx))),
                 response = call => match response.map_err(Into::into) {
-                    Ok(response) => not_grpc::as_grpc(response),
+                    Ok(response) => upstream_answer::as_grpc(response),
                     // tonic's `Channel` enforces the timeout we sent and
                     // fails with TimeoutExpired (CANCELLED to its caller):
                     // that is a deadline.

@@ -245,3 +245,83 @@ async fn the_local_timer_ends_a_call_to_a_silent_server_and_drops_it() {
         "the transport's call was dropped (the fetch aborted)"
     );
 }
+
+/// A transport whose every answer is NOT_FOUND with a
+/// `grpc-status-details-bin` that is not base64: trailers-only, or in the
+/// trailers after an empty body.
+#[derive(Clone, Copy)]
+struct MalformedDetails {
+    in_trailers: bool,
+}
+
+impl Service<http::Request<Body>> for MalformedDetails {
+    type Response = http::Response<Body>;
+    type Error = Status;
+    type Future = Ready<Result<Self::Response, Status>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Status>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: http::Request<Body>) -> Self::Future {
+        use http::HeaderValue;
+        use http_body_util::BodyExt;
+        let mut status = http::HeaderMap::new();
+        status.insert("grpc-status", HeaderValue::from_static("5"));
+        status.insert(
+            "grpc-message",
+            HeaderValue::from_static("no%20such%20thing"),
+        );
+        status.insert("grpc-status-details-bin", HeaderValue::from_static("!!!"));
+        let mut response = if self.in_trailers {
+            let trailers = ready(Some(Ok::<_, std::convert::Infallible>(status)));
+            http::Response::new(Body::new(
+                http_body_util::Empty::<bytes::Bytes>::new().with_trailers(trailers),
+            ))
+        } else {
+            let mut response = http::Response::new(Body::empty());
+            response.headers_mut().extend(status);
+            response
+        };
+        let grpc = HeaderValue::from_static("application/grpc");
+        response.headers_mut().insert("content-type", grpc);
+        ready(Ok(response))
+    }
+}
+
+/// tonic's client panics reading such a status (`Status::from_header_map`
+/// `expect`s the details to decode), and a panic in the browser is a trap:
+/// the app's wasm gone. The call ends INTERNAL, naming what was sent.
+#[wasm_bindgen_test]
+async fn a_status_with_malformed_details_is_internal_not_a_trap() {
+    for in_trailers in [false, true] {
+        let transport = MalformedDetails { in_trailers };
+        let unary = GreeterClient::new(Channel::with_transport(transport))
+            .say_hello(hello(0))
+            .await
+            .unwrap_err();
+        let request = Request::new(WatchRequest {
+            topic: "t".into(),
+            interval_ms: 1,
+            limit: 1,
+            after_seq: 0,
+        });
+        let stream = match UpdatesClient::new(Channel::with_transport(transport))
+            .watch(request)
+            .await
+        {
+            Ok(stream) => stream.into_inner().message().await.unwrap_err(),
+            Err(status) => status,
+        };
+        for status in [unary, stream] {
+            assert_eq!(status.code(), Code::Internal, "{in_trailers}: {status:?}");
+            assert!(
+                status
+                    .message()
+                    .contains("grpc-status-details-bin is malformed")
+                    && status.message().contains("NotFound: no such thing"),
+                "{in_trailers}: {status:?}"
+            );
+        }
+    }
+}

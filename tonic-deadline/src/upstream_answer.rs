@@ -1,5 +1,7 @@
-//! An upstream answer that is not gRPC, read as the status gRPC gives it;
-//! and a gRPC answer's headers that must not travel on with its errors.
+//! An upstream's answer made fit to relay as a call's answer: read as the
+//! status gRPC gives it when it is not gRPC, its status made readable when
+//! tonic could not read it, and without the headers that must not travel on
+//! with its errors.
 //!
 //! A proxy between the tiers (nginx's `grpc_pass`, a load balancer) answers
 //! for a backend that has died or cannot be reached with an HTTP error and
@@ -10,7 +12,14 @@
 //! (`doc/http-grpc-status-mapping.md`, as grpc-go applies it) gives the
 //! code instead; tonic has the same table, but applies it only to a body
 //! that decodes, and keeps it private.
+use std::{
+    pin::Pin,
+    task::{Context, Poll, ready},
+};
+
+use base64::Engine as _;
 use http::{HeaderMap, Response, StatusCode, header::CONTENT_TYPE};
+use http_body::{Body as HttpBody, Frame};
 use tonic::{Code, Status, body::Body};
 
 use crate::grpc_status;
@@ -19,15 +28,18 @@ use crate::grpc_status;
 /// HTTP 200 with a gRPC content type), else a trailers-only response with
 /// the status its HTTP status maps to. Either way without the headers that
 /// describe the upstream's HTTP body rather than the call
-/// ([`BODY_HEADERS`]).
+/// ([`BODY_HEADERS`]), and with a status tonic can read, in its headers and
+/// its trailers alike ([`unreadable_status`]).
 pub(crate) fn as_grpc(mut response: Response<Body>) -> Response<Body> {
-    if let Some(status) = status_of(response.status(), response.headers()) {
+    let status = status_of(response.status(), response.headers())
+        .or_else(|| unreadable_status(response.headers()));
+    if let Some(status) = status {
         return grpc_status::trailers_only(status);
     }
     for name in BODY_HEADERS {
         response.headers_mut().remove(name);
     }
-    response
+    response.map(|body| Body::new(ReadableTrailers(body)))
 }
 
 /// tonic copies a response's headers into the metadata of the error a
@@ -38,6 +50,72 @@ pub(crate) fn as_grpc(mut response: Response<Body>) -> Response<Body> {
 /// browser decode a body that is not there.
 const BODY_HEADERS: [http::HeaderName; 2] =
     [http::header::CONTENT_LENGTH, http::header::CONTENT_ENCODING];
+
+const DETAILS: &str = "grpc-status-details-bin";
+
+/// INTERNAL for a status whose `grpc-status-details-bin` is not base64, as
+/// grpc-go ends such a call ("malformed grpc-status-details-bin"), naming
+/// the code and message it came with; `None` for any other headers.
+///
+/// tonic's client panics reading such a status (`Status::from_header_map`
+/// `expect`s the details to decode; grpc/grpc-rust#2618, open), which took
+/// the handler relaying it down, or the whole server where it is built
+/// with `panic = "abort"`: one malformed header from an upstream, and every
+/// call the server had in flight was gone.
+///
+/// grpc-web-abort's `src/readable_status.rs` is this function's twin for
+/// the browser's tonic clients: the server's crate and the browser's share
+/// no crate where one copy could live.
+fn unreadable_status(headers: &HeaderMap) -> Option<Status> {
+    grpc_status::code_in(headers)?;
+    let details = headers.get(DETAILS)?;
+    // tonic's own engine: the standard alphabet, padded or not.
+    let engine = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+    );
+    let error = engine.decode(details.as_bytes()).err()?;
+    let mut readable = headers.clone();
+    readable.remove(DETAILS);
+    let sent = Status::from_header_map(&readable)?;
+    Some(Status::internal(format!(
+        "the upstream's {DETAILS} is malformed ({error}); its status was {:?}: {}",
+        sent.code(),
+        sent.message()
+    )))
+}
+
+/// A body whose trailers end with a status tonic can read.
+struct ReadableTrailers(Body);
+
+impl HttpBody for ReadableTrailers {
+    type Data = bytes::Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let frame = ready!(Pin::new(&mut self.0).poll_frame(cx));
+        let unreadable = frame
+            .as_ref()
+            .and_then(|f| f.as_ref().ok()?.trailers_ref())
+            .and_then(unreadable_status);
+        Poll::Ready(match unreadable {
+            Some(status) => Some(Ok(Frame::trailers(grpc_status::trailers(&status)))),
+            None => frame,
+        })
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.0.size_hint()
+    }
+}
 
 /// The status for an answer that is not gRPC; `None` for one that is.
 fn status_of(http: StatusCode, headers: &HeaderMap) -> Option<Status> {
@@ -129,5 +207,31 @@ mod tests {
             status_of(StatusCode::OK, &HeaderMap::new()).unwrap().code(),
             Code::Unknown
         );
+    }
+
+    #[test]
+    fn unreadable_details_are_internal() {
+        let bad = headers(&[
+            ("grpc-status", "5"),
+            ("grpc-message", "gone%20away"),
+            ("grpc-status-details-bin", "!!!"),
+        ]);
+        let status = unreadable_status(&bad).unwrap();
+        assert_eq!(status.code(), Code::Internal);
+        assert!(
+            status
+                .message()
+                .ends_with("its status was NotFound: gone away"),
+            "{}",
+            status.message()
+        );
+        // What tonic reads (padded or not), and no status at all, pass.
+        for details in ["CAU", "CAU=", ""] {
+            let good = headers(&[("grpc-status", "5"), ("grpc-status-details-bin", details)]);
+            assert!(unreadable_status(&good).is_none(), "{details:?}");
+            Status::from_header_map(&good).unwrap();
+        }
+        let no_status = headers(&[("grpc-status-details-bin", "!!!")]);
+        assert!(unreadable_status(&no_status).is_none());
     }
 }
