@@ -1,7 +1,9 @@
 //! The response body, still under the call's signal and deadline: a stream
 //! (or a slow unary body) ends with the status the moment either fires.
 use std::{
+    cell::RefCell,
     pin::Pin,
+    rc::Rc,
     task::{Context, Poll, ready},
 };
 
@@ -17,13 +19,33 @@ use crate::{
 /// inner body (the fetch's) aborts the `fetch`.
 pub struct GuardedBody<B> {
     live: Unshared<Option<(B, Guard)>>,
+    failure: BodyFailure,
 }
 
 impl<B> GuardedBody<B> {
-    pub(crate) fn new(body: B, guard: Guard) -> Self {
+    pub(crate) fn new(body: B, guard: Guard, failure: BodyFailure) -> Self {
         Self {
             live: Unshared(Some((body, guard))),
+            failure,
         }
+    }
+}
+
+/// The status [`Fetch`](crate::Fetch)'s body failed with (a frame over the
+/// limit: RESOURCE_EXHAUSTED; the network: UNAVAILABLE), carried in the
+/// request's extensions to the body that tonic reads: tonic-web's framing
+/// between the two turns any error of the body under it into INTERNAL with
+/// the code only in its text ("tonic-web: code: ...").
+#[derive(Clone, Default)]
+pub(crate) struct BodyFailure(Unshared<Rc<RefCell<Option<Status>>>>);
+
+impl BodyFailure {
+    pub fn set(&self, status: &Status) {
+        *self.0.0.borrow_mut() = Some(status.clone());
+    }
+
+    fn take(&self) -> Option<Status> {
+        self.0.0.borrow_mut().take()
     }
 }
 
@@ -39,7 +61,8 @@ where
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
-        let live = &mut self.get_mut().live.0;
+        let this = self.get_mut();
+        let live = &mut this.live.0;
         let Some((body, guard)) = live else {
             return Poll::Ready(None);
         };
@@ -47,7 +70,8 @@ where
             *live = None;
             return Poll::Ready(Some(Err(failure.into())));
         }
-        let mut frame = ready!(Pin::new(body).poll_frame(cx)).map(|f| f.map_err(status_of));
+        let mut frame = ready!(Pin::new(body).poll_frame(cx))
+            .map(|f| f.map_err(|e| this.failure.take().unwrap_or_else(|| status_of(e))));
         let unreadable = frame.as_ref().and_then(|f| f.as_ref().ok()?.trailers_ref());
         if let Some(status) = unreadable.and_then(unreadable_status) {
             // tonic would panic reading these trailers (`readable_status.rs`).

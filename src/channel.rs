@@ -16,7 +16,7 @@ use tower_service::Service;
 
 use crate::{
     abort::Signal,
-    body::GuardedBody,
+    body::{BodyFailure, GuardedBody},
     deadline::Deadline,
     fetch::{Fetch, ReceiveLimit},
     frames::DEFAULT_MAX_RECEIVE,
@@ -120,8 +120,11 @@ where
             .expect("grpc-timeout values are ASCII");
         request.headers_mut().insert(grpc_timeout::HEADER, value);
     }
-    // Our `Fetch` links its fetch to the guard; another transport ignores it.
+    // Our `Fetch` links its fetch to the guard and tells its body's failure;
+    // another transport ignores both.
     request.extensions_mut().insert(guard.fetch_link());
+    let failure = BodyFailure::default();
+    request.extensions_mut().insert(failure.clone());
     let mut fetch = std::pin::pin!(transport.call(request));
     let response = poll_fn(|cx| {
         // The signal's verdict first, so an abort racing the response still cancels.
@@ -135,7 +138,7 @@ where
     if let Some(status) = unreadable_status(response.headers()) {
         return Err(status);
     }
-    Ok(response.map(|body| GuardedBody::new(body, guard)))
+    Ok(response.map(|body| GuardedBody::new(body, guard, failure)))
 }
 
 /// The status in a transport's error (tonic-web-wasm-client wraps a

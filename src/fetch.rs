@@ -20,6 +20,7 @@ use tower_service::Service;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::{
+    body::BodyFailure,
     browser::{
         AbortOnDrop, Chunks, HIDDEN_STATUS, describe, fetch_failure_message, is_cross_origin,
         network_failure_message, post,
@@ -110,6 +111,7 @@ async fn fetch(
     let status_may_hide = is_cross_origin(&response) && !header_map.contains_key("grpc-status");
     let mut body = FetchBody::new(response.body(), abort, limit);
     body.status_may_hide = status_may_hide;
+    body.failure = parts.extensions.get::<BodyFailure>().cloned();
     head.body(body).map_err(|e| Status::internal(e.to_string()))
 }
 
@@ -151,6 +153,8 @@ pub struct FetchBody {
     /// A cross-origin response with no visible grpc-status: if no trailers
     /// frame comes either, CORS hid the status (see [`HIDDEN_STATUS`]).
     status_may_hide: bool,
+    /// Where the status it fails with is told (see [`BodyFailure`]).
+    failure: Option<BodyFailure>,
 }
 
 impl FetchBody {
@@ -158,7 +162,17 @@ impl FetchBody {
         Self {
             live: Unshared(stream.map(|s| (Chunks::new(s), abort, FrameLimit::new(limit)))),
             status_may_hide: false,
+            failure: None,
         }
+    }
+
+    /// Ends the body with `status`: dropping the fetch's reader aborts it.
+    fn fail(&mut self, status: Status) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
+        self.live.0 = None;
+        if let Some(failure) = &self.failure {
+            failure.set(&status);
+        }
+        Poll::Ready(Some(Err(status)))
     }
 }
 
@@ -178,20 +192,16 @@ impl Body for FetchBody {
         match ready!(chunks.poll_chunk(cx)) {
             Some(Ok(chunk)) => match limit.check(&chunk) {
                 Ok(()) => Poll::Ready(Some(Ok(Frame::data(chunk.into())))),
-                Err(failure) => {
-                    // Dropping the body aborts the fetch: the server sees the cancel.
-                    *live = None;
-                    Poll::Ready(Some(Err(failure.into())))
-                }
+                // The server sees the cancel.
+                Err(failure) => this.fail(failure.into()),
             },
-            Some(Err(error)) => {
-                *live = None;
-                Poll::Ready(Some(Err(network_failure(&error))))
+            Some(Err(error)) => this.fail(network_failure(&error)),
+            None if this.status_may_hide && !limit.saw_trailers() => {
+                this.fail(Status::internal(HIDDEN_STATUS))
             }
             None => {
-                let hidden = this.status_may_hide && !limit.saw_trailers();
                 *live = None;
-                Poll::Ready(hidden.then(|| Err(Status::internal(HIDDEN_STATUS))))
+                Poll::Ready(None)
             }
         }
     }

@@ -7,7 +7,7 @@
 #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
 compile_error!("grpc-web-abort assumes single-threaded wasm (no `atomics`)");
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Unshared<T>(pub T);
 
 // SAFETY: see the module comment; on the host these types are never used at run time.

@@ -10,27 +10,12 @@ const TSC: &str = "e2e/node_modules/.bin/tsc";
 pub fn run(server_url: &str) -> anyhow::Result<()> {
     let geckodriver = which("geckodriver")?;
     let browsers = [
-        ["--chrome", "--chromedriver", "/usr/bin/chromedriver"],
+        ["--chrome", "--chromedriver", CHROMEDRIVER],
         ["--firefox", "--geckodriver", &geckodriver],
     ];
-    // wasm-bindgen-test-runner kills its WebDriver instead of ending the
-    // session, so Chromium's profile (about 20 MB) stayed in /tmp after
-    // every run; the runs get a TMPDIR of their own, removed after them.
-    let tmp = root().join("target/tmp/wasm-test");
     for browser in browsers {
-        let mut args = vec!["test", "--headless"];
-        args.extend(browser);
-        let _ = std::fs::remove_dir_all(&tmp);
-        std::fs::create_dir_all(&tmp)?;
         // The tests read the server's address at compile time.
-        let run = exec(
-            command("wasm-pack", &args)
-                .current_dir(root().join("tests/wasm"))
-                .env("DEMO_SERVER_URL", server_url)
-                .env("TMPDIR", &tmp),
-        );
-        let _ = std::fs::remove_dir_all(&tmp);
-        run?;
+        wasm_pack_test(&browser, &[], ("DEMO_SERVER_URL", server_url))?;
     }
     exec(&mut command("node", &["tests/js/api.test.mjs", server_url]))?;
     // A trap in the wasm settles the calls in flight and is survived (issue 16).
@@ -39,4 +24,28 @@ pub fn run(server_url: &str) -> anyhow::Result<()> {
         &["--test-reporter=spec", "tests/js/trap.test.mjs", server_url],
     ))?;
     exec(&mut command(TSC, &["-p", "tests/js"]))
+}
+
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// `wasm-pack test --headless` of tests/wasm in `browser` (its flag and its
+/// driver's), with `args` after them and `env` set.
+pub fn wasm_pack_test(browser: &[&str], args: &[&str], env: (&str, &str)) -> anyhow::Result<()> {
+    // wasm-bindgen-test-runner kills its WebDriver instead of ending the
+    // session, so Chromium's profile (about 20 MB) stayed in /tmp after
+    // every run; the runs get a TMPDIR of their own, removed after them.
+    let tmp = root().join("target/tmp/wasm-test");
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp)?;
+    let mut all = vec!["test", "--headless"];
+    all.extend(browser);
+    all.extend(args);
+    let run = exec(
+        command("wasm-pack", &all)
+            .current_dir(root().join("tests/wasm"))
+            .env(env.0, env.1)
+            .env("TMPDIR", &tmp),
+    );
+    let _ = std::fs::remove_dir_all(&tmp);
+    run
 }

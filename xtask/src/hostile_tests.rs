@@ -5,7 +5,8 @@
 //! tests/js/hostile.test.mjs calls it from Chromium through a package built
 //! by `cargo xtask package`: every call settles promptly with the right
 //! code, the server sees the aborted fetches, the page has no uncaught
-//! error and the next call works.
+//! error and the next call works. tests/wasm/tests/hostile.rs does the same
+//! through the Rust API (a tonic client over the `Channel`).
 use std::{
     net::TcpStream,
     path::Path,
@@ -44,10 +45,19 @@ pub fn run() -> anyhow::Result<()> {
     ))?;
     let addr = crate::ports::addr(PORT);
     let _server = HostileServer::start(&out, &addr)?;
-    exec(&mut command(
-        "node",
-        &["tests/js/hostile.test.mjs", &format!("http://{addr}")],
-    ))
+    let url = format!("http://{addr}");
+    exec(&mut command("node", &["tests/js/hostile.test.mjs", &url]))?;
+    // The Rust API too: tests/wasm/tests/hostile.rs, built only when
+    // HOSTILE_SERVER_URL is set.
+    crate::client_tests::wasm_pack_test(
+        &[
+            "--chrome",
+            "--chromedriver",
+            crate::client_tests::CHROMEDRIVER,
+        ],
+        &["--test", "hostile"],
+        ("HOSTILE_SERVER_URL", &url),
+    )
 }
 
 /// tests/hostile-server serving `dir`, stopped when dropped.

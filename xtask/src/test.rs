@@ -31,7 +31,7 @@ pub enum Step {
     RustApp,
     /// The npm packages in a fresh app, without Rust.
     Consumer,
-    /// The client against a hostile gRPC-Web server.
+    /// The client (JS API and Rust API) against a hostile gRPC-Web server.
     Hostile,
     /// `cargo xtask package` on the test protos, the codec against protobuf-es.
     Package,

@@ -200,6 +200,10 @@ fn script(case: &str) -> (Option<(&'static str, &'static str)>, Vec<Step>) {
             0x80,
             b"grpc-status: 99\r\ngrpc-message: %zz%E2%9C%93\r\n",
         ))],
+        "bad-details" => vec![Send(frame(
+            0x80,
+            b"grpc-status: 5\r\ngrpc-message: gone\r\ngrpc-status-details-bin: !!!\r\n",
+        ))],
         "unknown-flags" => vec![Send(frame(0x02, PONG))],
         "compressed" => vec![Send(frame(0x01, PONG))],
         "no-status" => vec![],

@@ -217,13 +217,17 @@ pub async fn stop_log(after: f64) -> JsValue {
 
 /// `GET` a path of the demo server, which must answer 2xx.
 async fn get(path: &str) -> web_sys::Response {
+    get_url(&format!("{SERVER}{path}")).await
+}
+
+/// `GET` `url`, which must answer 2xx.
+pub async fn get_url(url: &str) -> web_sys::Response {
     let window = web_sys::window().unwrap();
-    let response: web_sys::Response =
-        JsFuture::from(window.fetch_with_str(&format!("{SERVER}{path}")))
-            .await
-            .unwrap_or_else(|e| panic!("GET {path}: {e:?}"))
-            .unchecked_into();
-    assert!(response.ok(), "GET {path}: HTTP {}", response.status());
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e:?}"))
+        .unchecked_into();
+    assert!(response.ok(), "GET {url}: HTTP {}", response.status());
     response
 }
 
