@@ -8,12 +8,7 @@ use crate::cmd::{command, exec, root, which};
 const TSC: &str = "e2e/node_modules/.bin/tsc";
 
 pub fn run(server_url: &str) -> anyhow::Result<()> {
-    let geckodriver = which("geckodriver")?;
-    let browsers = [
-        ["--chrome", "--chromedriver", CHROMEDRIVER],
-        ["--firefox", "--geckodriver", &geckodriver],
-    ];
-    for browser in browsers {
+    for browser in browsers()? {
         // The tests read the server's address at compile time.
         wasm_pack_test(&browser, &[], ("DEMO_SERVER_URL", server_url))?;
     }
@@ -26,11 +21,23 @@ pub fn run(server_url: &str) -> anyhow::Result<()> {
     exec(&mut command(TSC, &["-p", "tests/js"]))
 }
 
-pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// `wasm-pack test`'s flags for headless Chromium and Firefox, each with its driver.
+pub fn browsers() -> anyhow::Result<[[String; 3]; 2]> {
+    let flags =
+        |browser: &str, driver: &str, path: String| [browser.to_owned(), driver.to_owned(), path];
+    Ok([
+        flags("--chrome", "--chromedriver", "/usr/bin/chromedriver".into()),
+        flags("--firefox", "--geckodriver", which("geckodriver")?),
+    ])
+}
 
 /// `wasm-pack test --headless` of tests/wasm in `browser` (its flag and its
 /// driver's), with `args` after them and `env` set.
-pub fn wasm_pack_test(browser: &[&str], args: &[&str], env: (&str, &str)) -> anyhow::Result<()> {
+pub fn wasm_pack_test(
+    browser: &[String; 3],
+    args: &[&str],
+    env: (&str, &str),
+) -> anyhow::Result<()> {
     // wasm-bindgen-test-runner kills its WebDriver instead of ending the
     // session, so Chromium's profile (about 20 MB) stayed in /tmp after
     // every run; the runs get a TMPDIR of their own, removed after them.
@@ -38,7 +45,7 @@ pub fn wasm_pack_test(browser: &[&str], args: &[&str], env: (&str, &str)) -> any
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp)?;
     let mut all = vec!["test", "--headless"];
-    all.extend(browser);
+    all.extend(browser.iter().map(String::as_str));
     all.extend(args);
     let run = exec(
         command("wasm-pack", &all)

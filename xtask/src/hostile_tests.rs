@@ -6,7 +6,8 @@
 //! by `cargo xtask package`: every call settles promptly with the right
 //! code, the server sees the aborted fetches, the page has no uncaught
 //! error and the next call works. tests/wasm/tests/hostile.rs does the same
-//! through the Rust API (a tonic client over the `Channel`).
+//! through the Rust API (a tonic client over the `Channel`), in Chromium and
+//! Firefox.
 use std::{
     net::TcpStream,
     path::Path,
@@ -47,17 +48,16 @@ pub fn run() -> anyhow::Result<()> {
     let _server = HostileServer::start(&out, &addr)?;
     let url = format!("http://{addr}");
     exec(&mut command("node", &["tests/js/hostile.test.mjs", &url]))?;
-    // The Rust API too: tests/wasm/tests/hostile.rs, built only when
-    // HOSTILE_SERVER_URL is set.
-    crate::client_tests::wasm_pack_test(
-        &[
-            "--chrome",
-            "--chromedriver",
-            crate::client_tests::CHROMEDRIVER,
-        ],
-        &["--test", "hostile"],
-        ("HOSTILE_SERVER_URL", &url),
-    )
+    // The Rust API too, in both browsers (their fetch errors differ):
+    // tests/wasm/tests/hostile.rs, built only when HOSTILE_SERVER_URL is set.
+    for browser in crate::client_tests::browsers()? {
+        crate::client_tests::wasm_pack_test(
+            &browser,
+            &["--test", "hostile"],
+            ("HOSTILE_SERVER_URL", &url),
+        )?;
+    }
+    Ok(())
 }
 
 /// tests/hostile-server serving `dir`, stopped when dropped.
