@@ -48,6 +48,7 @@ pub fn run() -> anyhow::Result<()> {
     let _server = HostileServer::start(&out, &addr)?;
     let url = format!("http://{addr}");
     exec(&mut command("node", &["tests/js/hostile.test.mjs", &url]))?;
+    node_app(&out, &package, &url)?;
     // The Rust API too, in both browsers (their fetch errors differ):
     // tests/wasm/tests/hostile.rs, built only when HOSTILE_SERVER_URL is set.
     for browser in crate::client_tests::browsers()? {
@@ -58,6 +59,21 @@ pub fn run() -> anyhow::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// The package under Node, imported by its name from an app beside it
+/// (`node_modules/hostile-test`, a link), so Node resolves its `node` export
+/// condition as an installed package's: tests/js/hostile.node.mjs.
+fn node_app(out: &Path, package: &Path, url: &str) -> anyhow::Result<()> {
+    let app = out.join("node-app");
+    std::fs::create_dir_all(app.join("node_modules"))?;
+    std::os::unix::fs::symlink(package, app.join("node_modules/hostile-test"))?;
+    let test = app.join("hostile.node.mjs");
+    std::fs::copy(root().join("tests/js/hostile.node.mjs"), &test)?;
+    exec(&mut command(
+        "node",
+        &["--test-reporter=spec", &test.to_string_lossy(), url],
+    ))
 }
 
 /// tests/hostile-server serving `dir`, stopped when dropped.

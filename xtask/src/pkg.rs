@@ -116,14 +116,11 @@ pub fn runtime_package(out: &std::path::Path, publish: bool) -> anyhow::Result<(
     }
     std::fs::write(build.join("src/provided.js"), fill("src/provided.js", &js)?)?;
     bundle(&build.join("src/index.js"), &out.join("index.js"))?;
+    // Under Node, the wasm read from disk: the npm package's `node` export,
+    // and a self-contained package's (`cargo xtask package`) alike.
+    copy(&source.join("node.js"), &out.join("node.js"))?;
     if publish {
-        for file in [
-            "package.json",
-            "README.md",
-            "node.js",
-            "testing.js",
-            "testing.d.ts",
-        ] {
+        for file in ["package.json", "README.md", "testing.js", "testing.d.ts"] {
             copy(&source.join(file), &out.join(file))?;
         }
         for file in LICENSES {
