@@ -146,3 +146,49 @@ async fn request_ended_mid_message_is_told_cancelled() {
     assert!(response.contains("grpc-status: 1\r\n"), "{response}");
     counted_canceled_and_backend_never_called(addr).await;
 }
+
+/// The converse: a gRPC-Web-text request whose body is not base64 comes
+/// from a client that is still there. It is malformed, answered and counted
+/// INTERNAL naming the base64 error, not taken for a client that left
+/// (tonic-web reports its decoder's error and the connection's alike).
+#[tokio::test]
+async fn a_grpc_web_text_request_that_is_not_base64_is_internal() {
+    let server = two_tiers().await;
+    let addr = server.frontend.unwrap();
+    for body in ["!!!!****", "AAAAAA==BQoDQWRh"] {
+        let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let head = format!(
+            "POST {PATH} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/grpc-web-text\r\n\
+             x-grpc-web: 1\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",
+            body.len()
+        );
+        tcp.write_all(head.as_bytes()).await.unwrap();
+        tcp.write_all(body.as_bytes()).await.unwrap();
+        let mut response = String::new();
+        tcp.read_to_string(&mut response).await.unwrap();
+        assert!(
+            response.contains("grpc-status: 13\r\n"),
+            "{body}: {response}"
+        );
+        assert!(
+            response.contains("grpc-message: tonic-web"),
+            "{body}: {response}"
+        );
+    }
+    eventually(
+        Duration::from_secs(1),
+        "the frontend counts Internal",
+        || async {
+            let s = Scrape::of(addr).await;
+            let front = Counts::of(&s, "frontend", "SayHello");
+            let internal = s.handled("frontend", "SayHello", "Internal");
+            check(
+                internal == 2.0 && front.canceled == 0.0 && front.in_flight == 0.0,
+                (internal, front),
+            )
+        },
+    )
+    .await;
+    let back = Counts::so_far(&Scrape::of(addr).await, "backend", "SayHello");
+    assert_eq!(back.started, 0.0, "the handler never ran: {back:?}");
+}

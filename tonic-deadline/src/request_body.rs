@@ -10,6 +10,10 @@
 //! on purpose has broken the protocol; it is counted as gone too, and told
 //! CANCELLED.)
 //!
+//! A gRPC-Web-text body that is not base64 is not taken for a client that
+//! left: the client is still there, its request is malformed, and tonic
+//! answers INTERNAL (see [`is_malformed_text`]).
+//!
 //! The same framing tells a message's size from its prefix, before the
 //! message is read: one over the limit ends the call with RESOURCE_EXHAUSTED
 //! naming the limit (tonic's own check answers OUT_OF_RANGE).
@@ -98,7 +102,7 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let this = &mut *self;
-        let frame = ready!(this.inner.as_mut().poll_frame(cx));
+        let frame = ready!(this.inner.as_mut().poll_frame(cx)).map(|f| f.map_err(Into::into));
         let gone = match &frame {
             Some(Ok(frame)) => {
                 let largest = frame.data_ref().and_then(|data| this.framing.read(data));
@@ -113,7 +117,7 @@ where
                 }
                 false
             }
-            Some(Err(_)) => true,
+            Some(Err(e)) => !is_malformed_text(&**e),
             None => this.framing.mid_message(),
         };
         if gone {
@@ -128,7 +132,7 @@ where
         } else if frame.is_none() {
             this.ctx = None;
         }
-        Poll::Ready(frame.map(|f| f.map_err(Into::into)))
+        Poll::Ready(frame)
     }
 
     fn is_end_stream(&self) -> bool {
@@ -140,9 +144,45 @@ where
     }
 }
 
+/// Whether a request body's error is tonic-web's own for a gRPC-Web-text
+/// body that is not base64, rather than the connection's: the client is
+/// still there, its request is malformed, and tonic answers INTERNAL with
+/// that message. tonic-web reports both kinds as a `Status` whose message
+/// is `"tonic-web: "` and the error's text (`internal_error`), so the
+/// text is all there is to tell them by: its base64 decoder's errors
+/// ("Invalid symbol 33, offset 0.", "Invalid padding", …) and its own
+/// ("malformed base64 request"). If their wording changes, such a request
+/// is counted as a cancel again (`server/tests/early_cancel.rs` would say).
+fn is_malformed_text(error: &(dyn std::error::Error + 'static)) -> bool {
+    error.downcast_ref::<Status>().is_some_and(|status| {
+        let text = status.message();
+        text.starts_with("tonic-web: Invalid ") || text.starts_with("tonic-web: malformed base64")
+    })
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Framing;
+    use super::{Framing, is_malformed_text};
+
+    #[test]
+    fn tells_tonic_webs_base64_errors_from_the_connections() {
+        let status = |text: &str| tonic::Status::internal(text.to_owned());
+        for own in [
+            "tonic-web: Invalid symbol 33, offset 0.",
+            "tonic-web: Invalid padding",
+            "tonic-web: malformed base64 request",
+        ] {
+            assert!(is_malformed_text(&status(own)), "{own}");
+        }
+        for gone in [
+            "tonic-web: error reading a body from connection",
+            "tonic-web: stream error received: stream no longer needed",
+        ] {
+            assert!(!is_malformed_text(&status(gone)), "{gone}");
+        }
+        let io = std::io::Error::other("Invalid symbol");
+        assert!(!is_malformed_text(&io));
+    }
 
     #[test]
     fn tells_a_cut_off_message_from_whole_ones() {
