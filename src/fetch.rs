@@ -190,8 +190,15 @@ impl Body for FetchBody {
             return Poll::Ready(None);
         };
         match ready!(chunks.poll_chunk(cx)) {
-            Some(Ok(chunk)) => match limit.check(&chunk) {
-                Ok(()) => Poll::Ready(Some(Ok(Frame::data(chunk.into())))),
+            Some(Ok(mut chunk)) => match limit.check(&chunk) {
+                Ok(None) => Poll::Ready(Some(Ok(Frame::data(chunk.into())))),
+                // The trailers end the call: the rest is not read, and the
+                // fetch is let go (`FrameLimit::check`).
+                Ok(Some(end)) => {
+                    chunk.truncate(end);
+                    *live = None;
+                    Poll::Ready(Some(Ok(Frame::data(chunk.into()))))
+                }
                 // The server sees the cancel.
                 Err(failure) => this.fail(failure.into()),
             },

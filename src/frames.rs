@@ -190,7 +190,8 @@ pub(crate) fn percent_decode(text: &str) -> String {
 
 /// Watches a gRPC-Web body go by without keeping it (the Rust `Channel`'s
 /// transport, whose framing is tonic-web's): fails on a header announcing a
-/// frame over the limit before tonic-web starts buffering it.
+/// frame over the limit before tonic-web starts buffering it, and tells
+/// where the trailers frame ends, which ends the body.
 pub(crate) struct FrameLimit {
     limit: usize,
     /// The header being read, and how much of it is in.
@@ -217,13 +218,23 @@ impl FrameLimit {
         self.saw_trailers
     }
 
-    pub fn check(&mut self, mut chunk: &[u8]) -> Result<(), Failure> {
+    /// Reads `chunk`; `Some(n)` once the trailers frame has ended, its
+    /// last byte `chunk[n - 1]`: the call is over there, as the JS API's
+    /// (`js/transport.rs`), and whatever follows is not read. tonic-web
+    /// would otherwise hand on a message that follows the trailers in the
+    /// same chunk, after the status (before it, in fact: it holds trailers
+    /// until the body ends).
+    pub fn check(&mut self, mut chunk: &[u8]) -> Result<Option<usize>, Failure> {
+        let len = chunk.len();
         while !chunk.is_empty() {
             if self.payload_left > 0 {
                 let skip = self.payload_left.min(chunk.len());
                 chunk = &chunk[skip..];
                 self.payload_left -= skip;
                 continue;
+            }
+            if self.saw_trailers {
+                return Ok(Some(len - chunk.len()));
             }
             let take = (HEADER - self.have).min(chunk.len());
             self.header[self.have..self.have + take].copy_from_slice(&chunk[..take]);
@@ -237,7 +248,8 @@ impl FrameLimit {
                 self.have = 0;
             }
         }
-        Ok(())
+        let ended = self.saw_trailers && self.have == 0 && self.payload_left == 0;
+        Ok(ended.then_some(len))
     }
 }
 
@@ -372,5 +384,29 @@ mod tests {
             assert_eq!(failure.code, Code::RESOURCE_EXHAUSTED);
             assert!(failure.message.contains("max_decoding_message_size"));
         }
+    }
+
+    #[test]
+    fn the_frame_limit_tells_where_the_trailers_end_however_the_bytes_are_cut() {
+        let mut body = frame(0, &[7; 10]);
+        body.extend(frame(0x80, b"grpc-status:0\r\n"));
+        let end = body.len();
+        body.extend(frame(0, &[8; 3])); // after the trailers: never read
+        for cut in 0..=end {
+            let mut limit = FrameLimit::new(15);
+            let first = limit.check(&body[..cut]).unwrap();
+            let second = limit.check(&body[cut..]).unwrap();
+            match first {
+                // The trailers ended exactly at the cut.
+                Some(n) => assert_eq!((cut, n), (end, end)),
+                None => assert_eq!(second, Some(end - cut), "cut at {cut}"),
+            }
+        }
+        // Empty trailers end at their header.
+        let mut limit = FrameLimit::new(15);
+        assert_eq!(limit.check(&frame(0x80, b"")), Ok(Some(5)));
+        // A body without trailers never ends here.
+        let mut limit = FrameLimit::new(15);
+        assert_eq!(limit.check(&frame(0, b"abc")), Ok(None));
     }
 }

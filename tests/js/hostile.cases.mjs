@@ -188,6 +188,20 @@ export async function run(base) {
     assert(details === "!!!", `grpc-status-details-bin ${details}`);
   });
 
+  test("the trailers end the call: what follows them is not read, and a body left open after them does not hold it", async () => {
+    for (const which of ["after-trailers", "two-trailers", "trailers-then-stall"]) {
+      const { reply, error, ms } = await call(which);
+      assert(reply?.text === "ok" && ms < 1000, `${which}: ${error?.message ?? JSON.stringify(reply)} after ${Math.round(ms)} ms`);
+      const seen = [];
+      const started = performance.now();
+      for await (const pong of client.watch({ text: "hi" }, { headers: { "x-case": which }, timeoutMs: 5000 })) {
+        seen.push(pong.text);
+      }
+      const took = performance.now() - started;
+      assert(seen.join() === "ok" && took < 1000, `${which}: stream messages ${seen.join()} after ${Math.round(took)} ms`);
+    }
+  });
+
   test("unknown and compressed frames: INTERNAL", async () => {
     expectError(await call("unknown-flags"), Code.INTERNAL, "unknown flags 2");
     expectError(await call("compressed"), Code.INTERNAL, "compressed");

@@ -204,6 +204,17 @@ fn script(case: &str) -> (Option<(&'static str, &'static str)>, Vec<Step>) {
             0x80,
             b"grpc-status: 5\r\ngrpc-message: gone\r\ngrpc-status-details-bin: !!!\r\n",
         ))],
+        "after-trailers" => vec![Send(frame(0, PONG)), ok_trailers(), Send(frame(0, PONG))],
+        "two-trailers" => vec![
+            Send(frame(0, PONG)),
+            ok_trailers(),
+            Send(frame(0x80, b"grpc-status:13\r\ngrpc-message:late\r\n")),
+        ],
+        "trailers-then-stall" => vec![Send(frame(0, PONG)), ok_trailers(), Stall],
+        "dup-status" => vec![
+            Send(frame(0, PONG)),
+            Send(frame(0x80, b"grpc-status:0\r\ngrpc-status:13\r\n")),
+        ],
         "unknown-flags" => vec![Send(frame(0x02, PONG))],
         "compressed" => vec![Send(frame(0x01, PONG))],
         "no-status" => vec![],

@@ -165,6 +165,26 @@ async fn each_hostile_answer_ends_the_call_with_its_code() {
     assert_eq!(unary("group", DEADLINE).await.0.unwrap(), "ok");
 }
 
+/// The trailers end the call, as in the JS API: a message or a second
+/// trailers frame after them is never handed on (tonic-web handed on a
+/// message that followed the trailers in the same chunk), and a body left
+/// open after them does not hold the call.
+#[wasm_bindgen_test]
+async fn the_trailers_end_the_call() {
+    for case in ["after-trailers", "two-trailers", "trailers-then-stall"] {
+        let (outcome, took) = unary(case, DEADLINE).await;
+        assert_eq!(outcome.map_err(|s| s.code()), Ok("ok".to_owned()), "{case}");
+        assert!(took < 1000.0, "{case}: {took:.0} ms");
+        let (received, ended, took) = stream(case, DEADLINE).await;
+        assert_eq!(
+            (received, ended.map_err(|s| s.code())),
+            (1, Ok(())),
+            "{case}"
+        );
+        assert!(took < 1000.0, "{case}: {took:.0} ms");
+    }
+}
+
 #[wasm_bindgen_test]
 async fn a_message_then_a_frame_over_the_limit_ends_the_stream_after_it() {
     let case = "stream-then-max-length";
