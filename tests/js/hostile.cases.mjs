@@ -202,6 +202,10 @@ export async function run(base) {
     }
   });
 
+  test("two replies to a unary call: INTERNAL, not the first of them", async () => {
+    expectError(await call("two-messages"), Code.INTERNAL, "the server sent more than one reply");
+  });
+
   test("unknown and compressed frames: INTERNAL", async () => {
     expectError(await call("unknown-flags"), Code.INTERNAL, "unknown flags 2");
     expectError(await call("compressed"), Code.INTERNAL, "compressed");

@@ -210,6 +210,7 @@ fn script(case: &str) -> (Option<(&'static str, &'static str)>, Vec<Step>) {
             ok_trailers(),
             Send(frame(0x80, b"grpc-status:13\r\ngrpc-message:late\r\n")),
         ],
+        "two-messages" => vec![Send(frame(0, PONG)), Send(frame(0, PONG)), ok_trailers()],
         "trailers-then-stall" => vec![Send(frame(0, PONG)), ok_trailers(), Stall],
         "dup-status" => vec![
             Send(frame(0, PONG)),
