@@ -64,7 +64,8 @@ struct Args {
     /// balancers and readiness probes to take this server out first).
     #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
     lameduck: Duration,
-    /// The largest request message accepted (RESOURCE_EXHAUSTED above it).
+    /// The largest request message accepted (RESOURCE_EXHAUSTED above it),
+    /// and the largest reply message a frontend reads from its backends.
     #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_message_bytes)]
     max_message_bytes: usize,
     /// Calls at once per tier (RESOURCE_EXHAUSTED above it); unlimited by default.

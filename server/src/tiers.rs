@@ -206,9 +206,12 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             tracing::warn!(upstream = ?upstream_urls, "no backend answers yet");
         }
         let upstream = client.propagating();
-        let greeter = limited!(greeter::frontend(upstream.clone()));
-        let updates = limited!(updates::frontend(upstream.clone()));
-        let work = limited!(work::frontend(upstream.clone()));
+        // Upstream replies under the same limit as requests: tonic reserves a
+        // message's announced length as it starts reading it, so a backend
+        // announcing 4 GiB would have the frontend set out to buffer it.
+        let greeter = limited!(greeter::frontend(upstream.clone(), max_message_bytes));
+        let updates = limited!(updates::frontend(upstream.clone(), max_message_bytes));
+        let work = limited!(work::frontend(upstream.clone(), max_message_bytes));
         let stats = stats::service("frontend", metrics.clone(), Some(upstream));
         let (routes, health) = routed!(&shutdown; greeter, updates, work, stats);
         let service = app::service(

@@ -6,6 +6,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use demo_server::tiers::Running;
 use support::{
     check, ends_unavailable_within_1s, eventually, frontend_counts_unavailable, frontend_of,
     metrics::{Counts, Scrape},
@@ -177,12 +178,19 @@ fn reply(bytes: &'static [u8]) -> Reply {
     http_body_util::Full::new(bytes::Bytes::from_static(bytes)).boxed()
 }
 
-/// Calls `SayHello` and `Watch` on `addr` natively and over gRPC-Web, and
-/// hands each outcome to `check`.
-async fn each_call_ends(
-    addr: std::net::SocketAddr,
-    check: impl Fn(&str, support::raw_call::Outcome),
-) {
+/// A frontend whose upstream is a fake answering with `answer()` (its
+/// health checks too if `health`): `SayHello` and `Watch`, native and over
+/// gRPC-Web, each end with `code`, the message holding each of `texts`.
+/// The frontend is returned running, for checks of its own.
+async fn callers_get(
+    answer: fn() -> http::Response<Reply>,
+    health: bool,
+    code: Code,
+    texts: &[&str],
+) -> Running {
+    let (upstream, served) = fake_upstream(answer, health).await;
+    let frontend = frontend_of(upstream).await;
+    let addr = frontend.frontend.unwrap();
     for transport in [Transport::Native, Transport::Web] {
         let calls = [
             (
@@ -195,9 +203,18 @@ async fn each_call_ends(
             ),
         ];
         for (method, call) in calls {
-            check(&format!("{transport:?} {method}"), call.finish().await);
+            let ended = call.finish().await;
+            assert_eq!(ended.code, code, "{transport:?} {method}: {ended:?}");
+            for text in texts {
+                assert!(
+                    ended.message.contains(text),
+                    "{transport:?} {method}: {ended:?}"
+                );
+            }
         }
     }
+    served.abort();
+    frontend
 }
 
 /// A proxy between the tiers whose backend is gone answers with an error
@@ -206,32 +223,20 @@ async fn each_call_ends(
 /// decoding the page as gRPC frames gives ("invalid compression flag: 60").
 #[tokio::test]
 async fn a_proxys_502_page_is_unavailable() {
-    let (upstream, served) = fake_upstream(
-        || {
-            http::Response::builder()
-                .status(502)
-                .header("content-type", "text/html")
-                .body(reply(
-                    b"<html><head><title>502 Bad Gateway</title></head></html>\r\n",
-                ))
-                .unwrap()
-        },
-        false,
-    )
-    .await;
-    let frontend = frontend_of(upstream).await;
+    fn page() -> http::Response<Reply> {
+        http::Response::builder()
+            .status(502)
+            .header("content-type", "text/html")
+            .body(reply(
+                b"<html><head><title>502 Bad Gateway</title></head></html>\r\n",
+            ))
+            .unwrap()
+    }
+    let text = "HTTP 502 Bad Gateway (text/html)";
+    let frontend = callers_get(page, false, Code::Unavailable, &[text]).await;
     let addr = frontend.frontend.unwrap();
-    each_call_ends(addr, |call, ended| {
-        assert_eq!(ended.code, Code::Unavailable, "{call}: {ended:?}");
-        assert!(
-            ended.message.contains("HTTP 502 Bad Gateway (text/html)"),
-            "{call}: {ended:?}"
-        );
-    })
-    .await;
     frontend_counts_unavailable(addr, "SayHello", 2.0).await;
     frontend_counts_unavailable(addr, "Watch", 2.0).await;
-    served.abort();
 }
 
 /// An upstream whose gRPC reply does not decode (a length and body that
@@ -240,24 +245,14 @@ async fn a_proxys_502_page_is_unavailable() {
 /// upstream's headers (its `content-length`) as metadata.
 #[tokio::test]
 async fn an_upstream_reply_that_does_not_decode_is_internal() {
-    let (upstream, served) = fake_upstream(
-        || {
-            http::Response::builder()
-                .header("content-type", "application/grpc")
-                .header("content-length", "5")
-                .body(reply(b"hello"))
-                .unwrap()
-        },
-        false,
-    )
-    .await;
-    let frontend = frontend_of(upstream).await;
-    let addr = frontend.frontend.unwrap();
-    each_call_ends(addr, |call, ended| {
-        assert_eq!(ended.code, Code::Internal, "{call}: {ended:?}");
-    })
-    .await;
-    served.abort();
+    fn hello_in_five_bytes() -> http::Response<Reply> {
+        http::Response::builder()
+            .header("content-type", "application/grpc")
+            .header("content-length", "5")
+            .body(reply(b"hello"))
+            .unwrap()
+    }
+    callers_get(hello_in_five_bytes, false, Code::Internal, &[]).await;
 }
 
 /// An upstream whose error's `grpc-status-details-bin` is not base64, in a
@@ -301,33 +296,31 @@ async fn an_upstreams_malformed_status_details_are_internal() {
             )
             .unwrap()
     }
+    let texts = [
+        "grpc-status-details-bin is malformed",
+        "NotFound: no such thing",
+    ];
     for answer in [trailers_only as fn() -> _, in_trailers] {
-        let (upstream, served) = fake_upstream(answer, false).await;
-        let frontend = frontend_of(upstream).await;
-        let addr = frontend.frontend.unwrap();
-        each_call_ends(addr, |call, ended| {
-            assert_eq!(ended.code, Code::Internal, "{call}: {ended:?}");
-            assert!(
-                ended
-                    .message
-                    .contains("grpc-status-details-bin is malformed")
-                    && ended.message.contains("NotFound: no such thing"),
-                "{call}: {ended:?}"
-            );
-        })
-        .await;
-        served.abort();
-
+        callers_get(answer, false, Code::Internal, &texts).await;
         // Its health checks answered so too: it is not taken in, and the
         // frontend goes on.
-        let (upstream, served) = fake_upstream(answer, true).await;
-        let frontend = frontend_of(upstream).await;
-        let addr = frontend.frontend.unwrap();
-        each_call_ends(addr, |call, ended| {
-            assert_eq!(ended.code, Code::Unavailable, "{call}: {ended:?}");
-        })
-        .await;
-        served.abort();
+        callers_get(answer, true, Code::Unavailable, &[]).await;
     }
     assert_eq!(PANICS.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
+
+/// An upstream reply that announces a 4 GiB message: the frontend refuses
+/// it at its prefix, at its own message limit (`--max-message-bytes`,
+/// 4 MiB), naming it, rather than set out to buffer it (tonic reserves a
+/// message's announced length as it starts reading it).
+#[tokio::test]
+async fn an_upstream_reply_over_the_message_limit_is_refused_at_its_prefix() {
+    fn four_gib() -> http::Response<Reply> {
+        http::Response::builder()
+            .header("content-type", "application/grpc")
+            .body(reply(&[0, 0xff, 0xff, 0xff, 0xff]))
+            .unwrap()
+    }
+    let text = "found 4294967295 bytes, the limit is: 4194304 bytes";
+    callers_get(four_gib, false, Code::OutOfRange, &[text]).await;
 }

@@ -54,8 +54,9 @@ pub fn backend() -> GreeterServer<GreeterBackend> {
     GreeterServer::new(GreeterBackend)
 }
 
-pub fn frontend(upstream: Upstream) -> GreeterServer<GreeterFrontend> {
+/// `max_reply_bytes`: the most bytes an upstream reply message may have.
+pub fn frontend(upstream: Upstream, max_reply_bytes: usize) -> GreeterServer<GreeterFrontend> {
     GreeterServer::new(GreeterFrontend {
-        upstream: GreeterClient::new(upstream).max_decoding_message_size(usize::MAX),
+        upstream: GreeterClient::new(upstream).max_decoding_message_size(max_reply_bytes),
     })
 }

@@ -13,8 +13,8 @@ use futures_util::Stream;
 use tonic_deadline::{Balanced, Propagate};
 
 /// What frontend services call their backend through. They read its
-/// replies without tonic's 4 MiB limit: the backend is their own, and the
-/// limit that matters (`--max-message-bytes`) is on requests.
+/// replies under the server's message limit (`--max-message-bytes`), as
+/// they take requests.
 pub type Upstream = Propagate<Balanced>;
 
 /// A server-streaming response.

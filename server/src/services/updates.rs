@@ -99,8 +99,9 @@ pub fn backend() -> UpdatesServer<UpdatesBackend> {
     UpdatesServer::new(UpdatesBackend)
 }
 
-pub fn frontend(upstream: Upstream) -> UpdatesServer<UpdatesFrontend> {
+/// `max_reply_bytes`: the most bytes an upstream reply message may have.
+pub fn frontend(upstream: Upstream, max_reply_bytes: usize) -> UpdatesServer<UpdatesFrontend> {
     UpdatesServer::new(UpdatesFrontend {
-        upstream: UpdatesClient::new(upstream).max_decoding_message_size(usize::MAX),
+        upstream: UpdatesClient::new(upstream).max_decoding_message_size(max_reply_bytes),
     })
 }

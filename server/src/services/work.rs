@@ -151,9 +151,10 @@ pub fn backend() -> WorkServer<WorkBackend> {
     WorkServer::new(WorkBackend)
 }
 
-pub fn frontend(upstream: Upstream) -> WorkServer<WorkFrontend> {
+/// `max_reply_bytes`: the most bytes an upstream reply message may have.
+pub fn frontend(upstream: Upstream, max_reply_bytes: usize) -> WorkServer<WorkFrontend> {
     WorkServer::new(WorkFrontend {
-        upstream: WorkClient::new(upstream).max_decoding_message_size(usize::MAX),
+        upstream: WorkClient::new(upstream).max_decoding_message_size(max_reply_bytes),
     })
 }
 
