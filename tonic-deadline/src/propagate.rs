@@ -117,7 +117,8 @@ where
         let Some(ctx) = CallContext::current() else {
             return Box::pin(async move {
                 let response = inner.call(req).await.map_err(Into::into)?;
-                Ok(upstream_answer::as_grpc(response))
+                let response = upstream_answer::as_grpc(response);
+                Ok(response.map(|body| Body::new(upstream_answer::ReadableTrailers(body))))
             });
         };
         if ctx.token().is_cancelled() {
@@ -182,7 +183,8 @@ fn is_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
 }
 
 /// An upstream response body that ends, and resets the stream, as soon as
-/// the caller's call is cancelled or over.
+/// the caller's call is cancelled or over; its trailers made readable
+/// ([`upstream_answer::readable`]).
 struct UpstreamBody {
     inner: Option<Body>,
     cancelled: Pin<Box<WaitForCancellationFutureOwned>>,
@@ -212,7 +214,7 @@ impl HttpBody for UpstreamBody {
                 let trailers = grpc_status::trailers(&unavailable(&e));
                 Poll::Ready(Some(Ok(Frame::trailers(trailers))))
             }
-            frame => Poll::Ready(frame),
+            frame => Poll::Ready(frame.map(|f| f.map(upstream_answer::readable))),
         }
     }
 

@@ -18,6 +18,7 @@ use std::{
 };
 
 use base64::Engine as _;
+use bytes::Bytes;
 use http::{HeaderMap, Response, StatusCode, header::CONTENT_TYPE};
 use http_body::{Body as HttpBody, Frame};
 use tonic::{Code, Status, body::Body};
@@ -28,8 +29,11 @@ use crate::grpc_status;
 /// HTTP 200 with a gRPC content type), else a trailers-only response with
 /// the status its HTTP status maps to. Either way without the headers that
 /// describe the upstream's HTTP body rather than the call
-/// ([`BODY_HEADERS`]), and with a status tonic can read, in its headers and
-/// its trailers alike ([`unreadable_status`]).
+/// ([`BODY_HEADERS`]), and with a status in its headers tonic can read
+/// ([`unreadable_status`]). Its body is the caller's to carry on through
+/// [`readable`], frame by frame, for its trailers: `Propagate`'s own body
+/// in a handler, [`ReadableTrailers`] outside one, so that an answer's body
+/// is wrapped once.
 pub(crate) fn as_grpc(mut response: Response<Body>) -> Response<Body> {
     let status = status_of(response.status(), response.headers())
         .or_else(|| unreadable_status(response.headers()));
@@ -39,7 +43,16 @@ pub(crate) fn as_grpc(mut response: Response<Body>) -> Response<Body> {
     for name in BODY_HEADERS {
         response.headers_mut().remove(name);
     }
-    response.map(|body| Body::new(ReadableTrailers(body)))
+    response
+}
+
+/// `frame`, its trailers replaced by INTERNAL if tonic could not read them
+/// ([`unreadable_status`]).
+pub(crate) fn readable(frame: Frame<Bytes>) -> Frame<Bytes> {
+    match frame.trailers_ref().and_then(unreadable_status) {
+        Some(status) => Frame::trailers(grpc_status::trailers(&status)),
+        None => frame,
+    }
 }
 
 /// tonic copies a response's headers into the metadata of the error a
@@ -86,11 +99,11 @@ fn unreadable_status(headers: &HeaderMap) -> Option<Status> {
     )))
 }
 
-/// A body whose trailers end with a status tonic can read.
-struct ReadableTrailers(Body);
+/// A body whose trailers end with a status tonic can read ([`readable`]).
+pub(crate) struct ReadableTrailers(pub Body);
 
 impl HttpBody for ReadableTrailers {
-    type Data = bytes::Bytes;
+    type Data = Bytes;
     type Error = Status;
 
     fn poll_frame(
@@ -98,14 +111,7 @@ impl HttpBody for ReadableTrailers {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
         let frame = ready!(Pin::new(&mut self.0).poll_frame(cx));
-        let unreadable = frame
-            .as_ref()
-            .and_then(|f| f.as_ref().ok()?.trailers_ref())
-            .and_then(unreadable_status);
-        Poll::Ready(match unreadable {
-            Some(status) => Some(Ok(Frame::trailers(grpc_status::trailers(&status)))),
-            None => frame,
-        })
+        Poll::Ready(frame.map(|f| f.map(readable)))
     }
 
     fn is_end_stream(&self) -> bool {
